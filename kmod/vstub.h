@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vstub internal interfaces shared between the module's files.
+ *
+ * Lock order (outer first):
+ *   vstub_ctl_lock  ->  device_lock(&pdev->dev)  ->  vstub_devs_lock
+ *   vstub_ids_lock and vstub_bdfs_lock are leaves: nothing else is taken
+ *   while holding them.
+ */
+#ifndef _VSTUB_H
+#define _VSTUB_H
+
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/pci.h>
+
+#define VSTUB_DRV_NAME		"vstub"
+#define VSTUB_DRIVER_NAME_MAX	64
+
+/* Why a device is (or would be) captured. */
+enum vstub_reason {
+	VSTUB_REASON_NONE = 0,
+	VSTUB_REASON_ID,	/* matched an entry of the ID table */
+	VSTUB_REASON_BDF,	/* explicitly captured by its address */
+	VSTUB_REASON_NEW_ID,	/* matched the PCI core's new_id dynamic IDs */
+};
+
+/**
+ * struct vstub_dev - one PCI function bound to vstub
+ * @pdev:        the function (a reference is held while bound)
+ * @node:        entry on vstub_devs, protected by vstub_devs_lock
+ * @reason:      why it was captured
+ * @orig_driver: driver bound before vstub captured it ("" if none);
+ *               written at probe under device_lock, read-only afterwards
+ * @vfio:        private state of the VFIO personality (vstub_vfio_*.c)
+ */
+struct vstub_dev {
+	struct pci_dev *pdev;
+	struct list_head node;
+	enum vstub_reason reason;
+	char orig_driver[VSTUB_DRIVER_NAME_MAX];
+	void *vfio;
+};
+
+/* vstub_ids.c: the vendor:device ID table */
+struct vstub_id {
+	struct list_head node;		/* on the ID table, under vstub_ids_lock */
+	struct pci_device_id id;
+};
+
+int vstub_id_parse(const char *str, struct pci_device_id *id);
+int vstub_id_add(const struct pci_device_id *id);
+int vstub_id_del(const struct pci_device_id *id);
+bool vstub_id_match(struct pci_dev *pdev);
+int vstub_id_format(const struct pci_device_id *id, char *buf, size_t len);
+ssize_t vstub_ids_show(char *buf, size_t len);
+void vstub_ids_clear(void);
+void vstub_ids_param_apply(void);
+
+/* vstub_pci.c: the stub driver and capture/release */
+extern struct pci_driver vstub_pci_driver;
+extern struct mutex vstub_ctl_lock;
+extern struct mutex vstub_devs_lock;
+extern struct list_head vstub_devs;
+
+/*
+ * Control operations shared by sysfs and netlink.  On failure *@msg (@msg
+ * must not be NULL) points to a static sentence suitable for an extack or a
+ * log line; the operations log nothing themselves on user errors.
+ */
+int vstub_parse_bdf(const char *str, unsigned int *domain, unsigned int *bus,
+		    unsigned int *devfn);
+int vstub_capture_bdf(unsigned int domain, unsigned int bus,
+		      unsigned int devfn, const char **msg);
+int vstub_release_bdf(unsigned int domain, unsigned int bus,
+		      unsigned int devfn, const char **msg);
+int vstub_ids_add(const char *str, const char **msg);
+int vstub_ids_del(const char *str, const char **msg);
+void vstub_capture_matching(void);
+void vstub_release_all(void);
+int vstub_pci_init(void);
+void vstub_pci_exit(void);
+
+/* vstub_sysfs.c: driver attributes under /sys/bus/pci/drivers/vstub/ */
+extern const struct attribute_group *vstub_drv_groups[];
+
+/*
+ * vstub_vfio_*.c: the VFIO personality.  add is called from probe and
+ * remove from the PCI remove callback, both with device_lock held; remove
+ * must not return while anything it set up for the device is still in use.
+ */
+#ifndef VSTUB_NO_VFIO
+int vstub_vfio_init(void);
+void vstub_vfio_exit(void);
+int vstub_vfio_add_dev(struct vstub_dev *vdev);
+void vstub_vfio_remove_dev(struct vstub_dev *vdev);
+#else
+static inline int vstub_vfio_init(void) { return 0; }
+static inline void vstub_vfio_exit(void) { }
+static inline int vstub_vfio_add_dev(struct vstub_dev *vdev) { return 0; }
+static inline void vstub_vfio_remove_dev(struct vstub_dev *vdev) { }
+#endif
+
+#endif /* _VSTUB_H */

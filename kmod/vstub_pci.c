@@ -1,0 +1,546 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vstub_pci.c - the stub PCI driver: which devices vstub captures, and how
+ * they are taken from and given back to their host drivers.
+ *
+ * vstub has no static ID table.  A device is captured by setting its
+ * driver_override to "vstub" and attaching it, either
+ *   - when it appears on the bus and matches the ID table or a BDF policy
+ *     (bus notifier, before any host driver can probe it),
+ *   - when an ID is added (at load through ids=, or at run time) and the
+ *     device is not bound to any driver, or
+ *   - when it is captured by address, in which case its host driver is
+ *     unbound first and remembered.
+ * Releasing clears driver_override and binds the remembered driver again
+ * (or lets the PCI core choose one when there was none).  driver_override
+ * is never left set to "vstub" on a device vstub does not own.
+ */
+#include <linux/ctype.h>
+#include <linux/device.h>
+#include <linux/kernel.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+
+#include "vstub.h"
+
+/*
+ * vstub_ctl_lock serializes every operation that changes which driver a
+ * captured (or to-be-captured) device is bound to: capture, release, ID
+ * table changes that capture, and unload.
+ */
+DEFINE_MUTEX(vstub_ctl_lock);
+
+/* vstub_devs_lock protects vstub_devs, the devices bound to vstub. */
+DEFINE_MUTEX(vstub_devs_lock);
+LIST_HEAD(vstub_devs);
+
+/* A function to capture by address, with the driver it had before. */
+struct vstub_bdf {
+	struct list_head node;		/* on vstub_bdfs */
+	unsigned int domain;
+	unsigned int bus;
+	unsigned int devfn;
+	char orig_driver[VSTUB_DRIVER_NAME_MAX];
+};
+
+/* vstub_bdfs_lock protects vstub_bdfs (the list and its entries). */
+static DEFINE_MUTEX(vstub_bdfs_lock);
+static LIST_HEAD(vstub_bdfs);
+
+static bool vstub_bdf_is(const struct vstub_bdf *b, struct pci_dev *pdev)
+{
+	return b->domain == pci_domain_nr(pdev->bus) &&
+	       b->bus == pdev->bus->number && b->devfn == pdev->devfn;
+}
+
+static struct vstub_bdf *vstub_bdf_find(struct pci_dev *pdev)
+{
+	struct vstub_bdf *b;
+
+	lockdep_assert_held(&vstub_bdfs_lock);
+	list_for_each_entry(b, &vstub_bdfs, node)
+		if (vstub_bdf_is(b, pdev))
+			return b;
+	return NULL;
+}
+
+/* Copy the BDF policy's original driver; false when @pdev has none. */
+static bool vstub_bdf_lookup(struct pci_dev *pdev, char *orig, size_t len)
+{
+	struct vstub_bdf *b;
+
+	mutex_lock(&vstub_bdfs_lock);
+	b = vstub_bdf_find(pdev);
+	if (b && orig)
+		strscpy(orig, b->orig_driver, len);
+	mutex_unlock(&vstub_bdfs_lock);
+	return b;
+}
+
+static int vstub_bdf_add(struct pci_dev *pdev, const char *orig)
+{
+	struct vstub_bdf *b, *nb;
+
+	nb = kzalloc(sizeof(*nb), GFP_KERNEL);
+	if (!nb)
+		return -ENOMEM;
+	nb->domain = pci_domain_nr(pdev->bus);
+	nb->bus = pdev->bus->number;
+	nb->devfn = pdev->devfn;
+	strscpy(nb->orig_driver, orig, sizeof(nb->orig_driver));
+
+	mutex_lock(&vstub_bdfs_lock);
+	b = vstub_bdf_find(pdev);
+	if (b)
+		list_replace(&b->node, &nb->node);
+	else
+		list_add_tail(&nb->node, &vstub_bdfs);
+	mutex_unlock(&vstub_bdfs_lock);
+	kfree(b);
+	return 0;
+}
+
+static void vstub_bdf_del(struct pci_dev *pdev)
+{
+	struct vstub_bdf *b;
+
+	mutex_lock(&vstub_bdfs_lock);
+	b = vstub_bdf_find(pdev);
+	if (b)
+		list_del(&b->node);
+	mutex_unlock(&vstub_bdfs_lock);
+	kfree(b);
+}
+
+/* Drop the policy of a function that is not on the bus. */
+static bool vstub_bdf_del_addr(unsigned int domain, unsigned int bus,
+			       unsigned int devfn)
+{
+	struct vstub_bdf *b, *found = NULL;
+
+	mutex_lock(&vstub_bdfs_lock);
+	list_for_each_entry(b, &vstub_bdfs, node) {
+		if (b->domain == domain && b->bus == bus && b->devfn == devfn) {
+			list_del(&b->node);
+			found = b;
+			break;
+		}
+	}
+	mutex_unlock(&vstub_bdfs_lock);
+	kfree(found);
+	return found;
+}
+
+static void vstub_bdfs_clear(void)
+{
+	struct vstub_bdf *b, *tmp;
+
+	mutex_lock(&vstub_bdfs_lock);
+	list_for_each_entry_safe(b, tmp, &vstub_bdfs, node) {
+		list_del(&b->node);
+		kfree(b);
+	}
+	mutex_unlock(&vstub_bdfs_lock);
+}
+
+/* vstub only takes endpoints: bridges and host bridges stay with the host. */
+static const char *vstub_unfit(struct pci_dev *pdev)
+{
+	if ((pdev->class >> 8) == PCI_CLASS_BRIDGE_HOST)
+		return "device is a host bridge; vstub only captures endpoint functions";
+	if (pdev->hdr_type != PCI_HEADER_TYPE_NORMAL ||
+	    (pdev->class >> 16) == PCI_BASE_CLASS_BRIDGE)
+		return "device is a PCI bridge; vstub only captures endpoint functions";
+	return NULL;
+}
+
+/* Should vstub take @pdev when it appears or when it is unbound? */
+static bool vstub_wants(struct pci_dev *pdev)
+{
+	if (vstub_unfit(pdev))
+		return false;
+	return vstub_bdf_lookup(pdev, NULL, 0) || vstub_id_match(pdev);
+}
+
+static int vstub_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct vstub_dev *vdev;
+	const char *unfit = vstub_unfit(pdev);
+	int ret;
+
+	if (unfit) {
+		pci_warn(pdev, "not captured: %s\n", unfit);
+		return -ENODEV;
+	}
+
+	vdev = kzalloc(sizeof(*vdev), GFP_KERNEL);
+	if (!vdev)
+		return -ENOMEM;
+	vdev->pdev = pci_dev_get(pdev);
+	if (vstub_bdf_lookup(pdev, vdev->orig_driver,
+			     sizeof(vdev->orig_driver)))
+		vdev->reason = VSTUB_REASON_BDF;
+	else if (vstub_id_match(pdev))
+		vdev->reason = VSTUB_REASON_ID;
+	else
+		vdev->reason = VSTUB_REASON_NEW_ID;
+
+	ret = vstub_vfio_add_dev(vdev);
+	if (ret)
+		goto err_put;
+
+	pci_set_drvdata(pdev, vdev);
+	mutex_lock(&vstub_devs_lock);
+	list_add_tail(&vdev->node, &vstub_devs);
+	mutex_unlock(&vstub_devs_lock);
+
+	pci_info(pdev, "captured by vstub (%s%s%s)\n",
+		 vdev->reason == VSTUB_REASON_BDF ? "by address" :
+		 vdev->reason == VSTUB_REASON_ID ? "by ID" : "by new_id",
+		 vdev->orig_driver[0] ? ", was bound to " : "",
+		 vdev->orig_driver);
+	return 0;
+
+err_put:
+	pci_dev_put(vdev->pdev);
+	kfree(vdev);
+	return ret;
+}
+
+static void vstub_remove(struct pci_dev *pdev)
+{
+	struct vstub_dev *vdev = pci_get_drvdata(pdev);
+
+	mutex_lock(&vstub_devs_lock);
+	list_del(&vdev->node);
+	mutex_unlock(&vstub_devs_lock);
+
+	vstub_vfio_remove_dev(vdev);
+	pci_set_drvdata(pdev, NULL);
+	pci_info(pdev, "released by vstub\n");
+	pci_dev_put(vdev->pdev);
+	kfree(vdev);
+}
+
+struct pci_driver vstub_pci_driver = {
+	.name			= VSTUB_DRV_NAME,
+	.id_table		= NULL,
+	.probe			= vstub_probe,
+	.remove			= vstub_remove,
+	.groups			= vstub_drv_groups,
+	.driver_managed_dma	= true,
+};
+
+static bool vstub_is_bound(struct pci_dev *pdev)
+{
+	bool ret;
+
+	device_lock(&pdev->dev);
+	ret = pdev->dev.driver == &vstub_pci_driver.driver;
+	device_unlock(&pdev->dev);
+	return ret;
+}
+
+/* Bind @pdev to vstub; called with vstub_ctl_lock held. */
+static int vstub_attach(struct pci_dev *pdev)
+{
+	int ret;
+
+	lockdep_assert_held(&vstub_ctl_lock);
+	ret = vstub_set_override(pdev, VSTUB_DRV_NAME);
+	if (ret)
+		return ret;
+	ret = device_driver_attach(&vstub_pci_driver.driver, &pdev->dev);
+	if (ret)
+		vstub_set_override(pdev, "");
+	return ret;
+}
+
+/*
+ * Give @pdev back: unbind it from vstub if bound, and bind @orig (or, with
+ * no original driver or when @orig cannot take it, whatever the PCI core
+ * picks).  A device some other driver owns meanwhile only loses vstub's
+ * reservation.  Called with vstub_ctl_lock held.
+ */
+static void vstub_give_back(struct pci_dev *pdev, const char *orig)
+{
+	bool other;
+
+	lockdep_assert_held(&vstub_ctl_lock);
+	vstub_bdf_del(pdev);
+	if (vstub_is_bound(pdev)) {
+		device_release_driver(&pdev->dev);
+	} else {
+		device_lock(&pdev->dev);
+		other = pdev->dev.driver;
+		device_unlock(&pdev->dev);
+		if (other) {
+			if (vstub_override_is(pdev, VSTUB_DRV_NAME))
+				vstub_set_override(pdev, "");
+			return;
+		}
+	}
+
+	if (orig[0]) {
+		/* Restrict the next probe to exactly the original driver. */
+		if (!vstub_set_override(pdev, orig)) {
+			int ret = device_attach(&pdev->dev);
+
+			vstub_set_override(pdev, "");
+			if (ret > 0) {
+				pci_info(pdev, "vstub gave the device back to %s\n", orig);
+				return;
+			}
+		}
+		pci_warn(pdev, "could not rebind original driver %s, letting the PCI core choose\n",
+			 orig);
+	} else {
+		vstub_set_override(pdev, "");
+	}
+	if (device_attach(&pdev->dev) <= 0)
+		pci_info(pdev, "released by vstub; no driver took it\n");
+}
+
+int vstub_parse_bdf(const char *str, unsigned int *domain, unsigned int *bus,
+		    unsigned int *devfn)
+{
+	unsigned int d, b, s, f;
+	char tail;
+	int n;
+
+	str = skip_spaces(str);
+	n = sscanf(str, "%x:%x:%x.%x%c", &d, &b, &s, &f, &tail);
+	if (n < 4) {
+		/* bus:slot.fn in domain 0 */
+		d = 0;
+		n = sscanf(str, "%x:%x.%x%c", &b, &s, &f, &tail) + 1;
+	}
+	if (n < 4 || (n == 5 && !isspace(tail)))
+		return -EINVAL;
+	if (d > 0xffff || b > 0xff || s > 0x1f || f > 7)
+		return -EINVAL;
+	*domain = d;
+	*bus = b;
+	*devfn = PCI_DEVFN(s, f);
+	return 0;
+}
+
+int vstub_capture_bdf(unsigned int domain, unsigned int bus,
+		      unsigned int devfn, const char **msg)
+{
+	char orig[VSTUB_DRIVER_NAME_MAX] = "";
+	struct pci_dev *pdev;
+	const char *unfit;
+	int ret;
+
+	pdev = pci_get_domain_bus_and_slot(domain, bus, devfn);
+	if (!pdev) {
+		*msg = "no PCI device at that address";
+		return -ENODEV;
+	}
+	unfit = vstub_unfit(pdev);
+	if (unfit) {
+		*msg = unfit;
+		ret = -EINVAL;
+		goto out_put;
+	}
+
+	mutex_lock(&vstub_ctl_lock);
+	device_lock(&pdev->dev);
+	if (pdev->dev.driver)
+		strscpy(orig, pdev->dev.driver->name, sizeof(orig));
+	device_unlock(&pdev->dev);
+	if (!strcmp(orig, VSTUB_DRV_NAME)) {
+		*msg = "device is already captured by vstub";
+		ret = -EEXIST;
+		goto out_unlock;
+	}
+
+	ret = vstub_bdf_add(pdev, orig);
+	if (ret) {
+		*msg = "out of memory";
+		goto out_unlock;
+	}
+	if (orig[0])
+		device_release_driver(&pdev->dev);
+	ret = vstub_attach(pdev);
+	if (ret) {
+		*msg = "vstub could not bind the device (see the kernel log); it was given back";
+		vstub_give_back(pdev, orig);
+	}
+
+out_unlock:
+	mutex_unlock(&vstub_ctl_lock);
+out_put:
+	pci_dev_put(pdev);
+	return ret;
+}
+
+/* Unbind @pdev from vstub and give it back; vstub_ctl_lock held. */
+static void vstub_release_dev(struct pci_dev *pdev)
+{
+	char orig[VSTUB_DRIVER_NAME_MAX] = "";
+	struct vstub_dev *vdev;
+
+	device_lock(&pdev->dev);
+	vdev = pdev->dev.driver == &vstub_pci_driver.driver ?
+	       pci_get_drvdata(pdev) : NULL;
+	if (vdev)
+		strscpy(orig, vdev->orig_driver, sizeof(orig));
+	device_unlock(&pdev->dev);
+	vstub_give_back(pdev, orig);
+}
+
+int vstub_release_bdf(unsigned int domain, unsigned int bus,
+		      unsigned int devfn, const char **msg)
+{
+	struct pci_dev *pdev;
+	int ret = 0;
+
+	pdev = pci_get_domain_bus_and_slot(domain, bus, devfn);
+	if (!pdev) {
+		/* Forgetting the capture of a function that is gone is fine. */
+		if (vstub_bdf_del_addr(domain, bus, devfn))
+			return 0;
+		*msg = "no PCI device at that address";
+		return -ENODEV;
+	}
+
+	mutex_lock(&vstub_ctl_lock);
+	if (vstub_is_bound(pdev) || vstub_bdf_lookup(pdev, NULL, 0)) {
+		vstub_release_dev(pdev);
+	} else {
+		*msg = "device is not captured by vstub";
+		ret = -EINVAL;
+	}
+	mutex_unlock(&vstub_ctl_lock);
+	pci_dev_put(pdev);
+	return ret;
+}
+
+static const char vstub_id_syntax_msg[] =
+	"malformed ID: expected vendor:device[:subvendor[:subdevice[:class[:class_mask]]]] in hex";
+
+/* Capture every unbound device that the ID table or a BDF policy wants. */
+void vstub_capture_matching(void)
+{
+	struct pci_dev *pdev = NULL;
+	bool unbound;
+
+	mutex_lock(&vstub_ctl_lock);
+	for_each_pci_dev(pdev) {
+		device_lock(&pdev->dev);
+		unbound = !pdev->dev.driver;
+		device_unlock(&pdev->dev);
+		if (unbound && vstub_wants(pdev) && vstub_attach(pdev))
+			pci_warn(pdev, "matches vstub's IDs but could not be captured\n");
+	}
+	mutex_unlock(&vstub_ctl_lock);
+}
+
+int vstub_ids_add(const char *str, const char **msg)
+{
+	struct pci_device_id id;
+	int ret;
+
+	if (vstub_id_parse(str, &id)) {
+		*msg = vstub_id_syntax_msg;
+		return -EINVAL;
+	}
+	ret = vstub_id_add(&id);
+	if (ret == -EEXIST)
+		*msg = "ID is already in vstub's table";
+	else if (ret)
+		*msg = "out of memory";
+	else
+		vstub_capture_matching();
+	return ret;
+}
+
+int vstub_ids_del(const char *str, const char **msg)
+{
+	struct pci_device_id id;
+	int ret;
+
+	if (vstub_id_parse(str, &id)) {
+		*msg = vstub_id_syntax_msg;
+		return -EINVAL;
+	}
+	ret = vstub_id_del(&id);
+	if (ret)
+		*msg = "ID is not in vstub's table";
+	return ret;
+}
+
+/* Give every captured device back, and clear overrides vstub left. */
+void vstub_release_all(void)
+{
+	struct pci_dev *pdev = NULL;
+	struct vstub_dev *vdev;
+
+	mutex_lock(&vstub_ctl_lock);
+	for (;;) {
+		mutex_lock(&vstub_devs_lock);
+		vdev = list_first_entry_or_null(&vstub_devs, struct vstub_dev,
+						node);
+		pdev = vdev ? pci_dev_get(vdev->pdev) : NULL;
+		mutex_unlock(&vstub_devs_lock);
+		if (!pdev)
+			break;
+		vstub_release_dev(pdev);
+		pci_dev_put(pdev);
+	}
+	/* Devices that vstub was set up to take but never bound. */
+	for_each_pci_dev(pdev) {
+		if (vstub_override_is(pdev, VSTUB_DRV_NAME))
+			vstub_give_back(pdev, "");
+	}
+	mutex_unlock(&vstub_ctl_lock);
+}
+
+/*
+ * A device appearing on the bus (hotplug, rescan, SR-IOV VF) that vstub
+ * wants gets driver_override set before any driver probes it.
+ */
+static int vstub_bus_notify(struct notifier_block *nb, unsigned long action,
+			    void *data)
+{
+	struct pci_dev *pdev = to_pci_dev(data);
+
+	if (action == BUS_NOTIFY_ADD_DEVICE && vstub_wants(pdev) &&
+	    vstub_set_override(pdev, VSTUB_DRV_NAME))
+		pci_warn(pdev, "matches vstub's IDs but could not be reserved\n");
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block vstub_bus_nb = {
+	.notifier_call = vstub_bus_notify,
+};
+
+int vstub_pci_init(void)
+{
+	int ret;
+
+	ret = bus_register_notifier(&pci_bus_type, &vstub_bus_nb);
+	if (ret)
+		return ret;
+	ret = pci_register_driver(&vstub_pci_driver);
+	if (ret)
+		goto err_notifier;
+	vstub_ids_param_apply();
+	vstub_capture_matching();
+	return 0;
+
+err_notifier:
+	bus_unregister_notifier(&pci_bus_type, &vstub_bus_nb);
+	return ret;
+}
+
+void vstub_pci_exit(void)
+{
+	bus_unregister_notifier(&pci_bus_type, &vstub_bus_nb);
+	vstub_release_all();
+	pci_unregister_driver(&vstub_pci_driver);
+	vstub_bdfs_clear();
+}
