@@ -101,4 +101,17 @@ static inline int vstub_vfio_add_dev(struct vstub_dev *vdev) { return 0; }
 static inline void vstub_vfio_remove_dev(struct vstub_dev *vdev) { }
 #endif
 
+/*
+ * vstub_netlink.c: the generic netlink family "vstub".  init is called
+ * after the PCI driver is up and exit before it goes down.
+ * vstub_nl_notify_*() may be called from any sleeping context.
+ */
+#ifndef VSTUB_NO_NL
+int vstub_nl_init(void);
+void vstub_nl_exit(void);
+#else
+static inline int vstub_nl_init(void) { return 0; }
+static inline void vstub_nl_exit(void) { }
+#endif
+
 #endif /* _VSTUB_H */

@@ -20,8 +20,13 @@ static int __init vstub_init(void)
 	ret = vstub_pci_init();
 	if (ret)
 		goto err_vfio;
+	ret = vstub_nl_init();
+	if (ret)
+		goto err_pci;
 	return 0;
 
+err_pci:
+	vstub_pci_exit();
 err_vfio:
 	vstub_vfio_exit();
 	return ret;
@@ -29,8 +34,8 @@ err_vfio:
 
 static void __exit vstub_exit(void)
 {
+	vstub_nl_exit();
 	vstub_pci_exit();
-	vstub_ids_clear();
 	vstub_vfio_exit();
 }
 

@@ -543,4 +543,5 @@ void vstub_pci_exit(void)
 	vstub_release_all();
 	pci_unregister_driver(&vstub_pci_driver);
 	vstub_bdfs_clear();
+	vstub_ids_clear();
 }
