@@ -23,6 +23,7 @@ enum vstub_reason {
 	VSTUB_REASON_ID,	/* matched an entry of the ID table */
 	VSTUB_REASON_BDF,	/* explicitly captured by its address */
 	VSTUB_REASON_NEW_ID,	/* matched the PCI core's new_id dynamic IDs */
+	VSTUB_REASON_VF,	/* an SR-IOV VF of a PF that vstub holds */
 };
 
 /**

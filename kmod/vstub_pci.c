@@ -155,12 +155,25 @@ static const char *vstub_unfit(struct pci_dev *pdev)
 	return NULL;
 }
 
+/*
+ * Is @pdev a VF whose PF is bound to vstub?  Called while the PF creates
+ * its VFs, with the PF's device_lock held by the SR-IOV code, so the PF's
+ * driver cannot change under us and its lock must not be taken here.
+ */
+static bool vstub_is_our_vf(struct pci_dev *pdev)
+{
+	return pdev->is_virtfn &&
+	       READ_ONCE(pci_physfn(pdev)->dev.driver) ==
+	       &vstub_pci_driver.driver;
+}
+
 /* Should vstub take @pdev when it appears or when it is unbound? */
 static bool vstub_wants(struct pci_dev *pdev)
 {
 	if (vstub_unfit(pdev))
 		return false;
-	return vstub_bdf_lookup(pdev, NULL, 0) || vstub_id_match(pdev);
+	return vstub_is_our_vf(pdev) || vstub_bdf_lookup(pdev, NULL, 0) ||
+	       vstub_id_match(pdev);
 }
 
 static int vstub_probe(struct pci_dev *pdev, const struct pci_device_id *id)
@@ -183,6 +196,8 @@ static int vstub_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		vdev->reason = VSTUB_REASON_BDF;
 	else if (vstub_id_match(pdev))
 		vdev->reason = VSTUB_REASON_ID;
+	else if (vstub_is_our_vf(pdev))
+		vdev->reason = VSTUB_REASON_VF;
 	else
 		vdev->reason = VSTUB_REASON_NEW_ID;
 
@@ -197,7 +212,9 @@ static int vstub_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 
 	pci_info(pdev, "captured by vstub (%s%s%s)\n",
 		 vdev->reason == VSTUB_REASON_BDF ? "by address" :
-		 vdev->reason == VSTUB_REASON_ID ? "by ID" : "by new_id",
+		 vdev->reason == VSTUB_REASON_ID ? "by ID" :
+		 vdev->reason == VSTUB_REASON_VF ? "as a VF of a captured PF" :
+		 "by new_id",
 		 vdev->orig_driver[0] ? ", was bound to " : "",
 		 vdev->orig_driver);
 	return 0;
@@ -216,6 +233,9 @@ static void vstub_remove(struct pci_dev *pdev)
 	list_del(&vdev->node);
 	mutex_unlock(&vstub_devs_lock);
 
+	/* VFs created through vstub go away with their PF's capture. */
+	if (pci_num_vf(pdev) && !pci_vfs_assigned(pdev))
+		pci_disable_sriov(pdev);
 	vstub_vfio_remove_dev(vdev);
 	pci_set_drvdata(pdev, NULL);
 	pci_info(pdev, "released by vstub\n");
@@ -223,11 +243,38 @@ static void vstub_remove(struct pci_dev *pdev)
 	kfree(vdev);
 }
 
+/*
+ * sriov_numvfs on a captured PF: the VFs are created for userspace and are
+ * captured by vstub as they appear (vstub_wants()), before any host driver
+ * can probe them.
+ */
+static int vstub_sriov_configure(struct pci_dev *pdev, int num_vfs)
+{
+	int ret;
+
+	if (!num_vfs) {
+		if (pci_vfs_assigned(pdev)) {
+			pci_warn(pdev, "cannot disable SR-IOV: VFs are assigned\n");
+			return -EPERM;
+		}
+		pci_disable_sriov(pdev);
+		return 0;
+	}
+	ret = pci_enable_sriov(pdev, num_vfs);
+	if (ret) {
+		pci_err(pdev, "enabling %d VFs failed: %d\n", num_vfs, ret);
+		return ret;
+	}
+	pci_info(pdev, "created %d VFs for vstub\n", num_vfs);
+	return num_vfs;
+}
+
 struct pci_driver vstub_pci_driver = {
 	.name			= VSTUB_DRV_NAME,
 	.id_table		= NULL,
 	.probe			= vstub_probe,
 	.remove			= vstub_remove,
+	.sriov_configure	= vstub_sriov_configure,
 	.groups			= vstub_drv_groups,
 	.driver_managed_dma	= true,
 };

@@ -108,6 +108,7 @@ static const char * const vstub_reason_names[] = {
 	[VSTUB_REASON_ID]	= "id",
 	[VSTUB_REASON_BDF]	= "bdf",
 	[VSTUB_REASON_NEW_ID]	= "new_id",
+	[VSTUB_REASON_VF]	= "vf",
 };
 
 static ssize_t captured_show(struct device_driver *drv, char *buf)
