@@ -55,6 +55,8 @@ int vstub_id_del(const struct pci_device_id *id);
 bool vstub_id_match(struct pci_dev *pdev);
 int vstub_id_format(const struct pci_device_id *id, char *buf, size_t len);
 ssize_t vstub_ids_show(char *buf, size_t len);
+unsigned int vstub_ids_count(void);
+int vstub_id_nth(unsigned int n, struct pci_device_id *id);
 void vstub_ids_clear(void);
 void vstub_ids_param_apply(void);
 
@@ -107,12 +109,34 @@ static inline void vstub_vfio_remove_dev(struct vstub_dev *vdev) { }
  * after the PCI driver is up and exit before it goes down.
  * vstub_nl_notify_*() may be called from any sleeping context.
  */
+#include "uapi/vstub.h"
+
+/*
+ * What the VFIO personality knows about a captured device, for the
+ * netlink device reports.  vstub_vfio_nl_stats() fills @st and returns
+ * true, or returns false when it has nothing to say (the default, a weak
+ * definition in vstub_netlink.c).  Called with vstub_devs_lock held: it
+ * may only read counters under its own leaf locks.
+ */
+struct vstub_vfio_stats {
+	bool open;		/* a VFIO device fd is open */
+	u64 pinned_pages;	/* pages pinned for DMA on its behalf */
+	u64 mappings;		/* DMA mappings of its container */
+};
+
 #ifndef VSTUB_NO_NL
 int vstub_nl_init(void);
 void vstub_nl_exit(void);
+/* @cmd: VSTUB_CMD_CAPTURED or VSTUB_CMD_RELEASED; device_lock held. */
+void vstub_nl_notify_dev(struct pci_dev *pdev, u8 cmd);
+/* @id: the ID as written; @cmd: VSTUB_CMD_ID_ADDED or VSTUB_CMD_ID_REMOVED. */
+void vstub_nl_notify_id(const char *id, u8 cmd);
 #else
 static inline int vstub_nl_init(void) { return 0; }
 static inline void vstub_nl_exit(void) { }
+static inline void vstub_nl_notify_dev(struct pci_dev *pdev, u8 cmd) { }
+static inline void vstub_nl_notify_id(const char *id, u8 cmd) { }
 #endif
+bool vstub_vfio_nl_stats(struct vstub_dev *vdev, struct vstub_vfio_stats *st);
 
 #endif /* _VSTUB_H */

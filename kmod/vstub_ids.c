@@ -236,6 +236,37 @@ ssize_t vstub_ids_show(char *buf, size_t len)
 	return n;
 }
 
+/* Number of IDs in the table. */
+unsigned int vstub_ids_count(void)
+{
+	struct vstub_id *e;
+	unsigned int n = 0;
+
+	mutex_lock(&vstub_ids_lock);
+	list_for_each_entry(e, &vstub_ids, node)
+		n++;
+	mutex_unlock(&vstub_ids_lock);
+	return n;
+}
+
+/* Copy the @n-th ID (from 0) into @id; -ENOENT past the end. */
+int vstub_id_nth(unsigned int n, struct pci_device_id *id)
+{
+	struct vstub_id *e;
+	int ret = -ENOENT;
+
+	mutex_lock(&vstub_ids_lock);
+	list_for_each_entry(e, &vstub_ids, node) {
+		if (!n--) {
+			*id = e->id;
+			ret = 0;
+			break;
+		}
+	}
+	mutex_unlock(&vstub_ids_lock);
+	return ret;
+}
+
 void vstub_ids_clear(void)
 {
 	struct vstub_id *e, *tmp;

@@ -46,6 +46,8 @@ static ssize_t id_add_store(struct device_driver *drv, const char *buf,
 	if (ret)
 		return ret;
 	ret = vstub_ids_add(buf, &msg);
+	if (!ret)
+		vstub_nl_notify_id(buf, VSTUB_CMD_ID_ADDED);
 	return vstub_sysfs_result("id_add", buf, ret, msg, count);
 }
 static DRIVER_ATTR_WO(id_add);
@@ -59,6 +61,8 @@ static ssize_t id_del_store(struct device_driver *drv, const char *buf,
 	if (ret)
 		return ret;
 	ret = vstub_ids_del(buf, &msg);
+	if (!ret)
+		vstub_nl_notify_id(buf, VSTUB_CMD_ID_REMOVED);
 	return vstub_sysfs_result("id_del", buf, ret, msg, count);
 }
 static DRIVER_ATTR_WO(id_del);

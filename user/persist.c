@@ -1,0 +1,427 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * persist.c - captures that survive a reboot.
+ *
+ * /etc/vstub.conf lists IDs and addresses ("id 8086:10d3", "bdf
+ * 0000:00:02.0").  They are applied
+ *   1. when vstub is loaded: the generated /etc/modprobe.d/vstub.conf
+ *      passes the IDs as ids= and runs "vstubctl apply --no-load" right
+ *      after the module is in, so per-address policies exist before
+ *      anything else happens;
+ *   2. before the host drivers: the same file has "softdep HOSTDRV pre:
+ *      vstub" for the module of every configured device's driver, so
+ *      loading e.g. e1000e loads (and configures) vstub first, and vstub
+ *      takes the device before e1000e can probe it;
+ *   3. at boot by vstub.service (early, after systemd-modules-load), which
+ *      runs "vstubctl apply": it loads vstub if needed and captures what
+ *      is configured, taking devices from built-in host drivers too;
+ *   4. on hotplug, by the udev rule 90-vstub.rules ("vstubctl persist
+ *      match"), which loads vstub when a configured device appears.
+ * Host drivers in the initramfs: regenerate it after "persist" (e.g.
+ * update-initramfs -u) so it carries the modprobe.d file.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "vstubctl.h"
+
+static int load_conf(struct ctx *ctx, struct conf *c)
+{
+	char why[512] = "";
+	int ret = conf_load(ctx->conf, c, why, sizeof(why));
+
+	if (ret == -EINVAL)
+		err_msg(ctx, "%s", why);
+	else if (ret)
+		err_msg(ctx, "cannot read %s: %s", ctx->conf, strerror(-ret));
+	return ret;
+}
+
+/* Parse "id X" / "bdf X" arguments into a normalised entry. */
+static int persist_arg(struct ctx *ctx, int argc, char **argv,
+		       struct conf_entry *e)
+{
+	char line[160];
+	const char *why;
+
+	if (argc != 2 || (strcmp(argv[0], "id") && strcmp(argv[0], "bdf"))) {
+		err_msg(ctx, "%s: expected 'id VENDOR:DEVICE[...]' or 'bdf DDDD:BB:DD.F'",
+			ctx->cmd);
+		return EXIT_USAGE;
+	}
+	snprintf(line, sizeof(line), "%s %s", argv[0], argv[1]);
+	if (conf_parse_line(line, e, &why) != 1) {
+		err_msg(ctx, "%s: %s", ctx->cmd, why);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* The module of the driver named @drv ("" if built in or unknown). */
+static void driver_module(struct ctx *ctx, const char *drv, char *mod,
+			  size_t len)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s" VSTUB_SYSFS_DRV "/%s/module",
+		 ctx->sysfs, drv);
+	if (sysfs_link_name(path, mod, len))
+		mod[0] = '\0';
+}
+
+/*
+ * The host driver a device would have: its current driver, or the one
+ * vstub remembered, or nothing.
+ */
+static void host_driver(struct ctx *ctx, const char *bdf, char *drv,
+			size_t len)
+{
+	char path[512];
+
+	pci_dev_attr(ctx, bdf, "driver", path, sizeof(path));
+	if (sysfs_link_name(path, drv, len) || !strcmp(drv, "vstub"))
+		drv[0] = '\0';
+}
+
+static bool dev_matches_id(struct ctx *ctx, const char *bdf, const char *id)
+{
+	unsigned int v, d;
+	unsigned long dv, dd;
+	char path[512];
+
+	if (parse_id(id, &v, &d))
+		return false;
+	pci_dev_attr(ctx, bdf, "vendor", path, sizeof(path));
+	if (sysfs_read_hex(path, &dv))
+		return false;
+	pci_dev_attr(ctx, bdf, "device", path, sizeof(path));
+	if (sysfs_read_hex(path, &dd))
+		return false;
+	return dv == v && dd == d;
+}
+
+static bool conf_wants(struct ctx *ctx, const struct conf *c, const char *bdf)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++) {
+		if (c->e[i].kind == CONF_BDF && !strcmp(c->e[i].value, bdf))
+			return true;
+		if (c->e[i].kind == CONF_ID && dev_matches_id(ctx, bdf, c->e[i].value))
+			return true;
+	}
+	return false;
+}
+
+static void add_softdep(char mods[][64], int *n, int max, const char *mod)
+{
+	int i;
+
+	if (!mod[0] || !strcmp(mod, "vstub"))
+		return;
+	for (i = 0; i < *n; i++)
+		if (!strcmp(mods[i], mod))
+			return;
+	if (*n < max)
+		scopy(mods[(*n)++], mod, 64);
+}
+
+/* Write the modprobe.d file that applies @c when vstub or a host driver loads. */
+static int write_modprobe(struct ctx *ctx, const struct conf *c)
+{
+	char mods[32][64], path[512], drv[64], mod[64], tmp[4096];
+	struct dirent *de;
+	int nmods = 0, i, fd;
+	bool any_id = false;
+	size_t k;
+	FILE *f;
+	DIR *d;
+
+	/* host driver modules of every configured device present now */
+	snprintf(path, sizeof(path), "%s" VSTUB_SYSFS_PCI, ctx->sysfs);
+	d = opendir(path);
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.' || !conf_wants(ctx, c, de->d_name))
+			continue;
+		host_driver(ctx, de->d_name, drv, sizeof(drv));
+		if (!drv[0])
+			continue;
+		driver_module(ctx, drv, mod, sizeof(mod));
+		add_softdep(mods, &nmods, 32, mod);
+	}
+	if (d)
+		closedir(d);
+
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", ctx->modprobe_conf) >=
+	    (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		return -errno;
+	f = fdopen(fd, "w");
+	if (!f) {
+		close(fd);
+		unlink(tmp);
+		return -ENOMEM;
+	}
+	fprintf(f, "# Generated by vstubctl from %s -- edit that file with\n"
+		   "# 'vstubctl persist', not this one.\n", ctx->conf);
+	for (k = 0; k < c->n; k++) {
+		if (c->e[k].kind != CONF_ID)
+			continue;
+		fprintf(f, "%s%s", any_id ? "," : "options vstub ids=", c->e[k].value);
+		any_id = true;
+	}
+	if (any_id)
+		fprintf(f, "\n");
+	fprintf(f, "install vstub /sbin/modprobe --ignore-install vstub $CMDLINE_OPTS && { /usr/sbin/vstubctl --quiet apply --no-load || :; }\n");
+	for (i = 0; i < nmods; i++)
+		fprintf(f, "softdep %s pre: vstub\n", mods[i]);
+	if (fchmod(fd, 0644) || fflush(f) || fsync(fd)) {
+		fclose(f);
+		unlink(tmp);
+		return -errno;
+	}
+	if (fclose(f) || rename(tmp, ctx->modprobe_conf)) {
+		int ret = -errno;
+
+		unlink(tmp);
+		return ret;
+	}
+	return 0;
+}
+
+static int persist_change(struct ctx *ctx, int argc, char **argv, bool add)
+{
+	struct conf_entry e;
+	struct conf c;
+	int ret;
+
+	ret = persist_arg(ctx, argc, argv, &e);
+	if (ret)
+		return ret;
+	if (load_conf(ctx, &c))
+		return EXIT_FAIL;
+	ret = add ? conf_add(&c, e.kind, e.value) : conf_del(&c, e.kind, e.value);
+	if (ret == -EEXIST || ret == -ENOENT) {
+		err_msg(ctx, "%s: %s %s is %s %s", ctx->cmd,
+			conf_kind_name(e.kind), e.value,
+			add ? "already in" : "not in", ctx->conf);
+		conf_free(&c);
+		return EXIT_FAIL;
+	}
+	if (!ret)
+		ret = conf_save(ctx->conf, &c);
+	if (ret) {
+		err_msg(ctx, "cannot write %s: %s", ctx->conf, strerror(-ret));
+		conf_free(&c);
+		return EXIT_FAIL;
+	}
+	ret = write_modprobe(ctx, &c);
+	if (ret)
+		err_msg(ctx, "warning: cannot write %s: %s (captures still apply through vstub.service)",
+			ctx->modprobe_conf, strerror(-ret));
+	conf_free(&c);
+	info_msg(ctx, "%s %s %s %s; 'vstubctl apply' applies it now%s",
+		 add ? "added" : "removed", conf_kind_name(e.kind), e.value,
+		 add ? "to the boot configuration" : "from the boot configuration",
+		 add ? "" : " (release the device with 'vstubctl release')");
+	if (ctx->json) {
+		json_obj_begin(ctx->js, NULL);
+		json_str(ctx->js, "command", ctx->cmd);
+		json_str(ctx->js, conf_kind_name(e.kind), e.value);
+		json_bool(ctx->js, "ok", true);
+		json_obj_end(ctx->js);
+		json_done(ctx->js);
+	}
+	return EXIT_OK;
+}
+
+static int cmd_persist_add(struct ctx *ctx, int argc, char **argv)
+{
+	return persist_change(ctx, argc, argv, true);
+}
+COMMAND(persist, "add", "id ID | bdf BDF", cmd_persist_add,
+	"Add an ID or an address to the boot configuration (/etc/vstub.conf)\n"
+	"and regenerate /etc/modprobe.d/vstub.conf.  Does not capture now:\n"
+	"run 'vstubctl apply' for that.");
+
+static int cmd_persist_del(struct ctx *ctx, int argc, char **argv)
+{
+	return persist_change(ctx, argc, argv, false);
+}
+COMMAND(persist, "del", "id ID | bdf BDF", cmd_persist_del,
+	"Remove an ID or an address from the boot configuration.");
+
+static int cmd_persist_list(struct ctx *ctx, int argc, char **argv)
+{
+	struct conf c;
+	size_t i;
+
+	(void)argv;
+	if (argc) {
+		err_msg(ctx, "persist list: takes no arguments");
+		return EXIT_USAGE;
+	}
+	if (load_conf(ctx, &c))
+		return EXIT_FAIL;
+	if (ctx->json)
+		json_arr_begin(ctx->js, NULL);
+	for (i = 0; i < c.n; i++) {
+		if (ctx->json) {
+			json_obj_begin(ctx->js, NULL);
+			json_str(ctx->js, "kind", conf_kind_name(c.e[i].kind));
+			json_str(ctx->js, "value", c.e[i].value);
+			json_obj_end(ctx->js);
+		} else {
+			printf("%s %s\n", conf_kind_name(c.e[i].kind), c.e[i].value);
+		}
+	}
+	if (ctx->json) {
+		json_arr_end(ctx->js);
+		json_done(ctx->js);
+	}
+	conf_free(&c);
+	return EXIT_OK;
+}
+COMMAND(persist, "list", NULL, cmd_persist_list,
+	"Print the boot configuration.");
+
+static int cmd_persist_match(struct ctx *ctx, int argc, char **argv)
+{
+	char bdf[VSTUB_BDF_MAX_LEN];
+	struct conf c;
+	bool match;
+
+	if (argc != 1 || parse_bdf(argv[0], bdf, sizeof(bdf))) {
+		err_msg(ctx, "persist match: expected a PCI address");
+		return EXIT_USAGE;
+	}
+	if (load_conf(ctx, &c))
+		return EXIT_FAIL;
+	match = conf_wants(ctx, &c, bdf);
+	conf_free(&c);
+	return match ? EXIT_OK : EXIT_FAIL;
+}
+COMMAND(persist, "match", "BDF", cmd_persist_match,
+	"Exit 0 if the boot configuration wants the function at BDF (by\n"
+	"address or vendor:device), 1 if not.  Used by the udev rule.");
+
+static int modprobe_vstub(void)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid < 0)
+		return -errno;
+	if (!pid) {
+		execl("/sbin/modprobe", "modprobe", "vstub", (char *)NULL);
+		execlp("modprobe", "modprobe", "vstub", (char *)NULL);
+		_exit(127);
+	}
+	if (waitpid(pid, &st, 0) < 0)
+		return -errno;
+	return WIFEXITED(st) && !WEXITSTATUS(st) ? 0 : -EIO;
+}
+
+static int cmd_apply(struct ctx *ctx, int argc, char **argv)
+{
+	bool load = true, dry = false;
+	int i, ret, failed = 0, done = 0;
+	struct vnl_err e;
+	struct vnl nl;
+	struct conf c;
+	size_t k;
+
+	for (i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--no-load")) {
+			load = false;
+		} else if (!strcmp(argv[i], "--dry-run")) {
+			dry = true;
+		} else {
+			err_msg(ctx, "apply: unknown argument '%s'", argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	if (load_conf(ctx, &c))
+		return EXIT_FAIL;
+	if (dry) {
+		for (k = 0; k < c.n; k++)
+			printf("would %s %s\n", c.e[k].kind == CONF_ID ?
+			       "add ID" : "capture", c.e[k].value);
+		conf_free(&c);
+		return EXIT_OK;
+	}
+	if (!vnl_module_loaded() && load && c.n && modprobe_vstub()) {
+		err_msg(ctx, "apply: 'modprobe vstub' failed: is vstub installed for this kernel?");
+		conf_free(&c);
+		return EXIT_NOMOD;
+	}
+	if (!c.n) {
+		info_msg(ctx, "nothing configured in %s", ctx->conf);
+		conf_free(&c);
+		return EXIT_OK;
+	}
+	if (vnl_open(ctx, &nl)) {
+		conf_free(&c);
+		return EXIT_NOMOD;
+	}
+	if (ctx->json)
+		json_arr_begin(ctx->js, NULL);
+	/* IDs first: they also cover devices that appear later. */
+	for (i = 0; i < 2; i++) {
+		for (k = 0; k < c.n; k++) {
+			struct vnl_attr a = { .str = c.e[k].value };
+			const char *state;
+
+			if ((c.e[k].kind == CONF_ID) != (i == 0))
+				continue;
+			a.type = i == 0 ? VSTUB_A_ID : VSTUB_A_BDF;
+			ret = vnl_request(&nl, i == 0 ? VSTUB_CMD_ID_ADD :
+					  VSTUB_CMD_CAPTURE, false, &a, 1,
+					  NULL, NULL, &e);
+			if (!ret) {
+				state = "applied";
+				done++;
+			} else if (ret == -EEXIST) {
+				state = "already";
+			} else if (ret == -ENODEV) {
+				state = "absent";
+				info_msg(ctx, "%s: not present now; vstub does not watch for it (use an ID to capture it on hotplug)",
+					 c.e[k].value);
+			} else {
+				state = "failed";
+				failed++;
+				vnl_perror(ctx, c.e[k].value, ret, &e);
+			}
+			if (ctx->json) {
+				json_obj_begin(ctx->js, NULL);
+				json_str(ctx->js, "kind", conf_kind_name(c.e[k].kind));
+				json_str(ctx->js, "value", c.e[k].value);
+				json_str(ctx->js, "result", state);
+				json_obj_end(ctx->js);
+			} else if (!ret) {
+				info_msg(ctx, "%s %s: %s", conf_kind_name(c.e[k].kind),
+					 c.e[k].value, state);
+			}
+		}
+	}
+	if (ctx->json) {
+		json_arr_end(ctx->js);
+		json_done(ctx->js);
+	}
+	vnl_close(&nl);
+	conf_free(&c);
+	(void)done;
+	return failed ? EXIT_FAIL : EXIT_OK;
+}
+COMMAND(apply, NULL, "[--no-load] [--dry-run]", cmd_apply,
+	"Apply the boot configuration now: load vstub if needed (not with\n"
+	"--no-load), add the configured IDs and capture the configured\n"
+	"addresses.  Entries already in effect and absent devices are not\n"
+	"errors.  Run at boot by vstub.service and by 'modprobe vstub'.");
