@@ -137,4 +137,14 @@ static inline bool vstub_override_is(struct pci_dev *pdev, const char *name)
 	return ret;
 }
 
+/*
+ * A class's devnode callback takes a const struct device since 6.2:
+ * declare it as  char *f(VSTUB_DEVNODE_CONST struct device *dev, ...).
+ */
+#ifdef VSTUB_HAVE_DEVNODE_CONST
+#define VSTUB_DEVNODE_CONST const
+#else
+#define VSTUB_DEVNODE_CONST
+#endif
+
 #endif /* _VSTUB_COMPAT_H */

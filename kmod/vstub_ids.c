@@ -213,7 +213,7 @@ int vstub_id_format(const struct pci_device_id *id, char *buf, size_t len)
 
 	if (id->subvendor != PCI_ANY_ID || id->subdevice != PCI_ANY_ID ||
 	    id->class_mask)
-		n += scnprintf(buf + n, len - n, ":%08x:%08x",
+		n += scnprintf(buf + n, len - n, ":%04x:%04x",
 			       id->subvendor, id->subdevice);
 	if (id->class_mask)
 		n += scnprintf(buf + n, len - n, ":%06x:%06x",

@@ -1,0 +1,125 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# vstub - top-level Makefile.  The module itself is described by ./Kbuild
+# (kbuild reads that, never this file); this file drives builds, install,
+# checks and the demo.
+#
+#   make                 module for the running kernel (or KVER=/KDIR=),
+#                        the user helper (if user/ has a Makefile), the tests
+#   make modules KVER=K  build/K/vstub.ko
+#   make install         install the module (kbuild modules_install + depmod)
+#                        and the helper
+#   make dkms-install    register and install the module with DKMS
+#   make tests           the static selftests (build/selftests/)
+#   make check           everything CI runs: deps, builds, checkpatch,
+#                        sparse + W=1 on both kernels, DKMS builds, VM tests
+#   make demo [KVER=K]   boot a VT-d guest and show vstub at work
+#   make clean
+
+TOP	:= $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
+VERSION	:= $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' $(TOP)/dkms.conf)
+CACHE	?= /var/cache/vstub
+CHECKPATCH ?= $(CACHE)/kselftest/scripts/checkpatch.pl
+
+# Which kernel: KVER, or the one KDIR was configured for, or the running one.
+ifneq ($(KDIR),)
+KVER	?= $(shell $(MAKE) -s -C $(KDIR) kernelrelease 2>/dev/null)
+endif
+ifeq ($(origin KVER),undefined)
+KVER_GIVEN :=
+KVER	:= $(shell uname -r)
+else
+KVER_GIVEN := $(KVER)
+endif
+KDIR	?= /lib/modules/$(KVER)/build
+OBJ	:= $(TOP)/build/$(KVER)
+
+# The kernels `make check` covers: resolved by scripts/deps.sh.
+VSTUB_KVERS ?=
+
+.NOTPARALLEL:
+
+all: modules user tests
+
+modules:
+	@test -d $(KDIR) || { echo "no kernel build tree $(KDIR):" \
+		"install its headers or pass KVER=/KDIR=" \
+		"(have: $(patsubst /lib/modules/%/build,%,$(wildcard /lib/modules/*/build)))" >&2; exit 1; }
+	mkdir -p $(OBJ)/kmod
+	cp -a $(TOP)/Kbuild $(OBJ)/
+	cp -a $(TOP)/kmod/. $(OBJ)/kmod/
+	$(MAKE) -C $(KDIR) M=$(OBJ) modules
+
+user:
+	$(if $(wildcard $(TOP)/user/Makefile),$(MAKE) -C $(TOP)/user O=$(TOP)/build/user,@:)
+
+tests:
+	$(MAKE) -C $(TOP)/selftests
+
+install: modules
+	$(MAKE) -C $(KDIR) M=$(OBJ) modules_install
+	depmod -a $(KVER)
+	$(if $(wildcard $(TOP)/user/Makefile),$(MAKE) -C $(TOP)/user O=$(TOP)/build/user install)
+
+dkms-install:
+	rm -rf /usr/src/vstub-$(VERSION)
+	mkdir -p /usr/src/vstub-$(VERSION)
+	cp -a $(TOP)/Kbuild $(TOP)/kmod $(TOP)/Makefile $(TOP)/dkms.conf \
+		/usr/src/vstub-$(VERSION)/
+	dkms install -m vstub -v $(VERSION)
+
+dkms-remove:
+	dkms remove -m vstub -v $(VERSION) --all
+	rm -rf /usr/src/vstub-$(VERSION)
+
+# ---- checks -----------------------------------------------------------------
+
+check:
+	@kv=$$($(TOP)/scripts/deps.sh | tail -n1) && kv=$${kv#KVERS=} && \
+	echo "== kernels: $$kv" && \
+	$(MAKE) -k --no-print-directory VSTUB_KVERS="$$kv" check-build \
+		checkpatch sparse dkms-check selftest
+
+check-build: user tests
+	@for k in $(VSTUB_KVERS); do \
+		echo "== build for $$k"; \
+		$(MAKE) --no-print-directory KVER=$$k modules >/dev/null || exit 1; \
+	done
+
+checkpatch:
+	@echo "== checkpatch"
+	@out=$$(perl $(CHECKPATCH) --no-tree -f --terse \
+		$(wildcard $(TOP)/kmod/*.c $(TOP)/kmod/*.h $(TOP)/kmod/uapi/*.h) \
+		2>&1 | sed 's|$(TOP)/||'); \
+	echo "$$out" | grep -E 'ERROR:|WARNING:' && exit 1; \
+	echo "checkpatch: clean"
+
+# sparse (C=1) and W=1 from a fresh copy, so that every file is checked.
+sparse:
+	@for k in $(VSTUB_KVERS); do \
+		echo "== sparse + W=1 for $$k"; \
+		d=$(TOP)/build/check/$$k; rm -rf $$d; mkdir -p $$d; \
+		cp -a $(TOP)/Kbuild $(TOP)/kmod $$d/; \
+		$(MAKE) --no-print-directory -C /lib/modules/$$k/build M=$$d \
+			C=1 W=1 modules >$$d/build.log 2>&1 || \
+			{ cat $$d/build.log; exit 1; }; \
+		if grep 'warning:' $$d/build.log; then exit 1; fi; \
+	done; echo "sparse/W=1: clean"
+
+dkms-check:
+	@echo "== dkms"
+	@$(TOP)/selftests/lib/dkms-check $(VSTUB_KVERS)
+
+selftest:
+	@echo "== VM tests"
+	@VSTUB_KVERS="$(VSTUB_KVERS)" $(TOP)/selftests/run $(RUNFLAGS)
+
+demo:
+	@$(TOP)/selftests/demo/run $(if $(KVER_GIVEN),--kernel $(KVER_GIVEN))
+
+clean:
+	rm -rf $(TOP)/build
+	$(if $(wildcard $(TOP)/user/Makefile),$(MAKE) -C $(TOP)/user O=$(TOP)/build/user clean)
+
+.PHONY: all modules user tests install dkms-install dkms-remove check \
+	check-build checkpatch sparse dkms-check selftest demo clean

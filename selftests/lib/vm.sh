@@ -1,0 +1,170 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash disable=SC2034
+#
+# Shared by selftests/run and selftests/demo/run (sourced, not executed):
+# the VM configurations, building the module, the tests and the initramfs
+# for a kernel, and booting one QEMU guest.  Expects $TOP (repository root).
+
+VSTUB_CACHE=${VSTUB_CACHE:-/var/cache/vstub}
+# VSTUB_BUILD: another build directory, e.g. for two people sharing one tree.
+BUILD=${VSTUB_BUILD:-$TOP/build}
+LOGS=$BUILD/logs
+
+# Modules every guest loads (with dependencies), before any test runs.
+GUEST_MODULES=(e1000e nvme ahci xhci_pci virtio_iommu vfio vfio_pci vfio_iommu_type1)
+
+# ---- the configuration matrix --------------------------------------------
+# Each configuration: kernel family (6.1 | 6.12), QEMU arguments, extra
+# kernel command line, and the environment handed to the tests.
+CONFIGS=(6.1-vtd 6.12-vtd 6.1-amd 6.12-amd 6.12-virtio 6.12-vtd-nointremap)
+declare -A CFG_KERNEL CFG_QEMU CFG_APPEND CFG_ENV
+
+NVME_SRIOV="-device nvme-subsys,id=subsys0 -device nvme,serial=deadbeef,subsys=subsys0,sriov_max_vfs=2,sriov_vq_flexible=4,sriov_vi_flexible=2"
+VTD="-machine q35,kernel-irqchip=split -device intel-iommu,intremap=on,caching-mode=on"
+VTD_NOIR="-machine q35,kernel-irqchip=split -device intel-iommu,intremap=off,caching-mode=on"
+AMD="-machine q35,kernel-irqchip=split -device amd-iommu,intremap=on"
+VIRTIO="-machine q35 -device virtio-iommu-pci"
+
+for k in 6.1 6.12; do
+	CFG_KERNEL[$k-vtd]=$k
+	CFG_QEMU[$k-vtd]="$VTD $NVME_SRIOV"
+	CFG_ENV[$k-vtd]="VSTUB_IOMMU=vtd VSTUB_INTREMAP=1 VSTUB_SRIOV=1"
+	CFG_KERNEL[$k-amd]=$k
+	CFG_QEMU[$k-amd]="$AMD $NVME_SRIOV"
+	CFG_ENV[$k-amd]="VSTUB_IOMMU=amd VSTUB_INTREMAP=1 VSTUB_SRIOV=1"
+done
+CFG_KERNEL[6.12-virtio]=6.12
+CFG_QEMU[6.12-virtio]="$VIRTIO $NVME_SRIOV"
+CFG_ENV[6.12-virtio]="VSTUB_IOMMU=virtio VSTUB_INTREMAP=0 VSTUB_SRIOV=1"
+CFG_KERNEL[6.12-vtd-nointremap]=6.12
+CFG_QEMU[6.12-vtd-nointremap]="$VTD_NOIR $NVME_SRIOV"
+CFG_ENV[6.12-vtd-nointremap]="VSTUB_IOMMU=vtd VSTUB_INTREMAP=0 VSTUB_SRIOV=1"
+
+# Devices present in every guest.
+QEMU_DEVICES="-device edu -device e1000e -device pci-testdev -device ich9-ahci -device qemu-xhci"
+CMDLINE_BASE="console=ttyS0 panic=-1 quiet"
+
+# ---- kernels ----------------------------------------------------------------
+# Sets KVERS (array) from $VSTUB_KVERS or scripts/deps.sh (which installs
+# whatever is missing), and KVER_OF[6.1|6.12].
+declare -A KVER_OF
+resolve_kernels()
+{
+	local line k
+	if [ -n "${VSTUB_KVERS:-}" ]; then
+		line="KVERS=$VSTUB_KVERS"
+	else
+		line=$("$TOP/scripts/deps.sh" | tail -n1)
+	fi
+	[[ $line == KVERS=* ]] || { echo "cannot tell the kernel versions (deps.sh said: $line)" >&2; return 1; }
+	read -r -a KVERS <<<"${line#KVERS=}"
+	for k in "${KVERS[@]}"; do
+		case $k in
+		6.1.*)	KVER_OF[6.1]=$k ;;
+		6.12.*)	KVER_OF[6.12]=$k ;;
+		esac
+	done
+}
+
+# ---- builds -----------------------------------------------------------------
+# build_module KVER: build/KVER/vstub.ko from a copy of Kbuild and kmod/.
+build_module()
+{
+	local k=$1 dir=$BUILD/$1 log=$LOGS/build-$1.log
+	mkdir -p "$dir/kmod" "$LOGS"
+	cp -a "$TOP/Kbuild" "$dir/"
+	cp -a "$TOP/kmod/." "$dir/kmod/"
+	if ! make -C "/lib/modules/$k/build" M="$dir" -j"$(nproc)" modules >"$log" 2>&1; then
+		echo "module build for $k failed ($log):" >&2
+		tail -n 30 "$log" >&2
+		return 1
+	fi
+}
+
+# build_tests: the static test programs and helpers into build/selftests,
+# and the static user helper (user/vstubctl.static, when user/ has a
+# Makefile) into build/vm-bin/vstubctl, which the guest has in its PATH.
+build_tests()
+{
+	local log=$LOGS/build-selftests.log
+	mkdir -p "$LOGS"
+	if ! make -C "$TOP/selftests" -j"$(nproc)" BUILD="$BUILD" \
+			O="$BUILD/selftests" >"$log" 2>&1; then
+		echo "selftests build failed ($log):" >&2
+		tail -n 40 "$log" >&2
+		return 1
+	fi
+	[ -f "$TOP/user/Makefile" ] || return 0
+	log=$LOGS/build-user.log
+	if ! make -C "$TOP/user" -j"$(nproc)" O="$BUILD/user" \
+			"$BUILD/user/vstubctl.static" >"$log" 2>&1; then
+		echo "user helper build failed ($log):" >&2
+		tail -n 40 "$log" >&2
+		return 1
+	fi
+	mkdir -p "$BUILD/vm-bin"
+	cp "$BUILD/user/vstubctl.static" "$BUILD/vm-bin/vstubctl"
+}
+
+# build_initramfs KVER: build/KVER/initramfs.cpio.gz
+build_initramfs()
+{
+	local k=$1
+	"$TOP/selftests/lib/mkinitramfs" "$k" "$VSTUB_CACHE/kernel/$k" \
+		"$BUILD/$k/vstub.ko" "$BUILD/selftests" \
+		"$BUILD/$k/initramfs.cpio.gz" "${GUEST_MODULES[@]}"
+}
+
+# ---- booting ----------------------------------------------------------------
+# boot_vm CONFIG OUTDIR TIMEOUT [VAR=VALUE...]
+# Boots CONFIG's kernel with the base initramfs plus a /vstub.conf holding
+# VSTUB_CONFIG/VSTUB_KVER/VSTUB_ENV (the configuration's environment plus
+# $VSTUB_EXTRA_ENV) and the given variables.  Leaves
+# OUTDIR/console.log (ttyS0, kernel), OUTDIR/tap.log (ttyS1, results),
+# OUTDIR/qemu.log, OUTDIR/cmdline.  Returns QEMU's status: 85 when the guest
+# left through vm_exit, 124 on timeout.  With VSTUB_SHELL=1 among the
+# variables the console is on this terminal instead.
+boot_vm()
+{
+	local cfg=$1 out=$2 tmo=$3 k kroot append rc=0 shell=0 serial0
+	shift 3
+	k=${KVER_OF[${CFG_KERNEL[$cfg]}]}
+	kroot=$VSTUB_CACHE/kernel/$k
+	mkdir -p "$out/conf"
+	rm -f "$out/console.log" "$out/tap.log" "$out/qemu.log"
+	{
+		echo "VSTUB_CONFIG='$cfg'"
+		echo "VSTUB_KVER='$k'"
+		echo "VSTUB_ENV='${CFG_ENV[$cfg]} ${VSTUB_EXTRA_ENV:-}'"
+		for v in "$@"; do
+			echo "${v%%=*}='${v#*=}'"
+			[ "$v" = VSTUB_SHELL=1 ] && shell=1
+		done
+	} >"$out/conf/vstub.conf"
+	(cd "$out/conf" && echo vstub.conf | cpio --quiet -o -H newc -R 0:0) |
+		gzip -1 >"$out/conf.cpio.gz"
+	cat "$BUILD/$k/initramfs.cpio.gz" "$out/conf.cpio.gz" >"$out/initrd.gz"
+
+	append="$CMDLINE_BASE ${CFG_APPEND[$cfg]:-}"
+	if grep -qs '^CONFIG_DEBUG_KMEMLEAK=y' "$kroot/boot/config-$k"; then
+		append+=" kmemleak=on"
+	fi
+	serial0="-serial file:$out/console.log"
+	[ $shell = 1 ] && serial0="-serial mon:stdio"
+	# shellcheck disable=SC2086 # word splitting of the argument strings is wanted
+	set -- qemu-system-x86_64 -accel tcg,thread=multi -smp 2 -m "${VSTUB_QEMU_MEM:-1G}" \
+		-no-reboot -display none -vga none -nic none \
+		$serial0 -serial "file:$out/tap.log" \
+		-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+		-kernel "$kroot/boot/vmlinuz-$k" -initrd "$out/initrd.gz" \
+		-append "$append" ${CFG_QEMU[$cfg]} $QEMU_DEVICES
+	[ $shell = 1 ] || set -- "$@" -monitor none
+	printf '%q ' "$@" >"$out/cmdline"
+	echo >>"$out/cmdline"
+	if [ $shell = 1 ]; then
+		"$@" || rc=$?
+	else
+		timeout -k 5 "$tmo" "$@" </dev/null >"$out/qemu.log" 2>&1 || rc=$?
+	fi
+	return $rc
+}
