@@ -14,6 +14,7 @@
 #   make check           everything CI runs: deps, builds, checkpatch,
 #                        sparse + W=1 on both kernels, DKMS builds, VM tests
 #   make demo [KVER=K]   boot a VT-d guest and show vstub at work
+#   make bench           vstub vs vfio_iommu_type1 DMA mapping, both kernels
 #   make clean
 
 TOP	:= $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
@@ -78,7 +79,7 @@ check:
 	@kv=$$($(TOP)/scripts/deps.sh | tail -n1) && kv=$${kv#KVERS=} && \
 	echo "== kernels: $$kv" && \
 	$(MAKE) -k --no-print-directory VSTUB_KVERS="$$kv" check-build \
-		checkpatch sparse dkms-check selftest
+		checkpatch sparse dkms-check user-check bench-smoke selftest
 
 check-build: user tests
 	@for k in $(VSTUB_KVERS); do \
@@ -110,6 +111,21 @@ dkms-check:
 	@echo "== dkms"
 	@$(TOP)/selftests/lib/dkms-check $(VSTUB_KVERS)
 
+# vstubctl's host-side unit and CLI tests, under valgrind (no kernel).
+user-check:
+	@echo "== vstubctl unit tests (valgrind)"
+	@$(MAKE) --no-print-directory -C $(TOP)/user O=$(TOP)/build/user check
+
+# The benchmark program once with tiny sizes, so that it cannot rot; its
+# times are printed, never compared.
+bench-smoke:
+	@echo "== benchmark smoke run (6.12, tiny sizes)"
+	@VSTUB_KVERS="$(VSTUB_KVERS)" $(TOP)/bench/run --quick --kernel 6.12
+
+# make bench: the full benchmark on both kernels (never part of check).
+bench:
+	@$(TOP)/bench/run $(BENCHFLAGS)
+
 selftest:
 	@echo "== VM tests"
 	@VSTUB_KVERS="$(VSTUB_KVERS)" $(TOP)/selftests/run $(RUNFLAGS)
@@ -122,4 +138,5 @@ clean:
 	$(if $(wildcard $(TOP)/user/Makefile),$(MAKE) -C $(TOP)/user O=$(TOP)/build/user clean)
 
 .PHONY: all modules user tests install dkms-install dkms-remove check \
-	check-build checkpatch sparse dkms-check selftest demo clean
+	check-build checkpatch sparse dkms-check user-check bench-smoke bench \
+	selftest demo clean

@@ -4,6 +4,7 @@
  *
  * Lock order (outer first):
  *   vstub_ctl_lock  ->  device_lock(&pdev->dev)  ->  vstub_devs_lock
+ *     ->  vstub_group.lock (netlink statistics, see vstub_vfio.h)
  *   vstub_ids_lock and vstub_bdfs_lock are leaves: nothing else is taken
  *   while holding them.
  */
@@ -114,9 +115,9 @@ static inline void vstub_vfio_remove_dev(struct vstub_dev *vdev) { }
 /*
  * What the VFIO personality knows about a captured device, for the
  * netlink device reports.  vstub_vfio_nl_stats() fills @st and returns
- * true, or returns false when it has nothing to say (the default, a weak
- * definition in vstub_netlink.c).  Called with vstub_devs_lock held: it
- * may only read counters under its own leaf locks.
+ * true, or returns false when it has nothing to say (no VFIO interface
+ * for the device).  Called with vstub_devs_lock held: it may only read
+ * counters under its own leaf locks.
  */
 struct vstub_vfio_stats {
 	bool open;		/* a VFIO device fd is open */
@@ -137,6 +138,14 @@ static inline void vstub_nl_exit(void) { }
 static inline void vstub_nl_notify_dev(struct pci_dev *pdev, u8 cmd) { }
 static inline void vstub_nl_notify_id(const char *id, u8 cmd) { }
 #endif
+#ifndef VSTUB_NO_VFIO
 bool vstub_vfio_nl_stats(struct vstub_dev *vdev, struct vstub_vfio_stats *st);
+#else
+static inline bool vstub_vfio_nl_stats(struct vstub_dev *vdev,
+				       struct vstub_vfio_stats *st)
+{
+	return false;
+}
+#endif
 
 #endif /* _VSTUB_H */

@@ -46,16 +46,6 @@ static const struct nla_policy vstub_nl_sriov_policy[VSTUB_A_NUM_VFS + 1] = {
 
 /* ---- helpers ------------------------------------------------------------ */
 
-/*
- * The weak default of the VFIO personality's per-device counters: nothing
- * known.  vstub_vfio_*.c overrides it by defining the function.
- */
-bool __weak vstub_vfio_nl_stats(struct vstub_dev *vdev,
-				struct vstub_vfio_stats *st)
-{
-	return false;
-}
-
 /* State changes need CAP_SYS_ADMIN too, like the sysfs files. */
 static int vstub_nl_admin(struct sk_buff *skb, struct genl_info *info)
 {

@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vstub_config.c - the config space userspace sees.
+ *
+ * Reads come from the device except the BARs and the expansion ROM BAR,
+ * which are virtual: writes are kept (masked by the BAR size, so sizing
+ * works) and never reach the device.  Writes reach the device only for:
+ *   - the command register's memory, I/O, bus master and INTx-disable bits;
+ *   - cache line size, latency timer and interrupt line.
+ * Every other write is dropped silently (as vfio-pci does for read-only
+ * bits), in particular to MSI and MSI-X capabilities: userspace cannot
+ * enable message interrupts behind vstub's back.
+ */
+#include <linux/pci.h>
+
+#include "vstub_vfio.h"
+
+#define VSTUB_CMD_WRITABLE	(PCI_COMMAND_IO | PCI_COMMAND_MEMORY | \
+				 PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE)
+
+/* Called at first open: the virtual BARs start as the device's. */
+void vstub_config_init(struct vstub_vdev *vdev)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	int i;
+
+	for (i = 0; i < PCI_STD_NUM_BARS; i++)
+		pci_read_config_dword(pdev, PCI_BASE_ADDRESS_0 + 4 * i,
+				      &vdev->vbar[i]);
+	pci_read_config_dword(pdev, PCI_ROM_ADDRESS, &vdev->vrom);
+	for (i = 0; i < PCI_STD_NUM_BARS; i++)
+		if (!vdev->bar_size[i] && !(i && (pci_resource_flags(pdev, i - 1) &
+						 IORESOURCE_MEM_64)))
+			vdev->vbar[i] = 0;
+	if (!vdev->bar_size[PCI_ROM_RESOURCE])
+		vdev->vrom = 0;
+}
+
+/* What BAR register @i holds after userspace wrote @val to it. */
+static u32 vstub_vbar_value(struct vstub_vdev *vdev, int i, u32 val)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	u64 size;
+	u32 flags;
+
+	/* Upper half of a 64-bit memory BAR. */
+	if (i && (pci_resource_flags(pdev, i - 1) & IORESOURCE_MEM_64) &&
+	    vdev->bar_size[i - 1])
+		return val & upper_32_bits(~(vdev->bar_size[i - 1] - 1));
+
+	size = vdev->bar_size[i];
+	if (!size)
+		return 0;
+	if (pci_resource_flags(pdev, i) & IORESOURCE_IO) {
+		flags = vdev->vbar[i] & ~PCI_BASE_ADDRESS_IO_MASK;
+		return (val & PCI_BASE_ADDRESS_IO_MASK &
+			lower_32_bits(~(size - 1))) | flags;
+	}
+	flags = vdev->vbar[i] & ~PCI_BASE_ADDRESS_MEM_MASK;
+	return (val & PCI_BASE_ADDRESS_MEM_MASK & lower_32_bits(~(size - 1))) |
+	       flags;
+}
+
+static u32 vstub_vrom_value(struct vstub_vdev *vdev, u32 val)
+{
+	u64 size = vdev->bar_size[PCI_ROM_RESOURCE];
+
+	if (!size)
+		return 0;
+	return (val & PCI_ROM_ADDRESS_MASK & lower_32_bits(~(size - 1))) |
+	       (val & PCI_ROM_ADDRESS_ENABLE);
+}
+
+static int vstub_cfg_read_dword(struct vstub_vdev *vdev, int where, u32 *val)
+{
+	int ret;
+
+	if (where >= PCI_BASE_ADDRESS_0 && where <= PCI_BASE_ADDRESS_5) {
+		*val = vdev->vbar[(where - PCI_BASE_ADDRESS_0) / 4];
+		return 0;
+	}
+	if (where == PCI_ROM_ADDRESS) {
+		*val = vdev->vrom;
+		return 0;
+	}
+	ret = pci_user_read_config_dword(vdev->pdev, where, val);
+	return ret ? pcibios_err_to_errno(ret) : 0;
+}
+
+static int vstub_cfg_write_byte(struct vstub_vdev *vdev, int where, u32 val,
+				u32 mask, int byte)
+{
+	int ret;
+
+	if (!(mask & (0xffU << (8 * byte))))
+		return 0;
+	ret = pci_user_write_config_byte(vdev->pdev, where + byte,
+					 (val >> (8 * byte)) & 0xff);
+	return ret ? pcibios_err_to_errno(ret) : 0;
+}
+
+/* Write the bytes of @val selected by @mask into the dword at @where. */
+static int vstub_cfg_write_dword(struct vstub_vdev *vdev, int where, u32 val,
+				 u32 mask)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	u16 cmd, want, bits;
+	int i, ret;
+
+	switch (where) {
+	case PCI_BASE_ADDRESS_0 ... PCI_BASE_ADDRESS_5:
+		i = (where - PCI_BASE_ADDRESS_0) / 4;
+		vdev->vbar[i] = vstub_vbar_value(vdev, i,
+						 (vdev->vbar[i] & ~mask) |
+						 (val & mask));
+		return 0;
+	case PCI_ROM_ADDRESS:
+		vdev->vrom = vstub_vrom_value(vdev, (vdev->vrom & ~mask) |
+						    (val & mask));
+		return 0;
+	case PCI_COMMAND:	/* the status half is dropped */
+		bits = VSTUB_CMD_WRITABLE & mask;
+		if (!bits)
+			return 0;
+		ret = pci_user_read_config_word(pdev, PCI_COMMAND, &cmd);
+		if (ret)
+			return pcibios_err_to_errno(ret);
+		want = (cmd & ~bits) | (val & bits);
+		if (want == cmd)
+			return 0;
+		ret = pci_user_write_config_word(pdev, PCI_COMMAND, want);
+		return ret ? pcibios_err_to_errno(ret) : 0;
+	case PCI_CACHE_LINE_SIZE:	/* and PCI_LATENCY_TIMER */
+		ret = vstub_cfg_write_byte(vdev, where, val, mask, 0);
+		if (!ret)
+			ret = vstub_cfg_write_byte(vdev, where, val, mask, 1);
+		return ret;
+	case PCI_INTERRUPT_LINE:
+		return vstub_cfg_write_byte(vdev, where, val, mask, 0);
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Read or write @count bytes of config space at @pos (checked by the
+ * caller against cfg_size), one dword at a time; vdev->lock is held.
+ */
+int vstub_config_rw(struct vstub_vdev *vdev, u8 *buf, loff_t pos,
+		    size_t count, bool write)
+{
+	size_t done = 0;
+	int ret;
+
+	lockdep_assert_held(&vdev->lock);
+	while (done < count) {
+		int where = (pos + done) & ~3;
+		int shift = (pos + done) & 3;
+		size_t n = min_t(size_t, 4 - shift, count - done);
+		u32 val = 0, mask = 0;
+		size_t b;
+
+		if (write) {
+			for (b = 0; b < n; b++) {
+				val |= (u32)buf[done + b] << (8 * (shift + b));
+				mask |= 0xffU << (8 * (shift + b));
+			}
+			ret = vstub_cfg_write_dword(vdev, where, val, mask);
+		} else {
+			ret = vstub_cfg_read_dword(vdev, where, &val);
+			for (b = 0; !ret && b < n; b++)
+				buf[done + b] = val >> (8 * (shift + b));
+		}
+		if (ret)
+			return ret;
+		done += n;
+	}
+	return 0;
+}

@@ -1,0 +1,613 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vstub_device.c - the device file: region and IRQ info, read/write of
+ * config space, BARs and ROM, mmap of MEM BARs, reset, and the enable /
+ * disable of the PCI function around its first open and last close.
+ *
+ * BAR mmaps are populated at fault time.  All device files of a function
+ * share one address_space (vstub_vdev.mapping), so that revoking the
+ * device (hot-remove, unbind) can zap every mapping with
+ * unmap_mapping_range(); a fault after that gets SIGBUS.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/pagemap.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "vstub_vfio.h"
+
+/* The state of one open device file. */
+struct vstub_dfile {
+	struct vstub_vdev *vdev;
+	struct file *group_file;	/* keeps the group attached */
+};
+
+struct vstub_vdev *vstub_vdev_create(struct pci_dev *pdev,
+				     struct vstub_group *group)
+{
+	struct vstub_vdev *vdev;
+	int i;
+
+	vdev = kzalloc(sizeof(*vdev), GFP_KERNEL);
+	if (!vdev)
+		return ERR_PTR(-ENOMEM);
+	kref_init(&vdev->kref);
+	mutex_init(&vdev->lock);
+	INIT_LIST_HEAD(&vdev->group_node);
+	address_space_init_once(&vdev->mapping);
+	vdev->mapping.a_ops = &empty_aops;
+	vdev->pdev = pci_dev_get(pdev);
+	kref_get(&group->kref);
+	vdev->group = group;
+	for (i = 0; i <= PCI_ROM_RESOURCE; i++)
+		vdev->bar_size[i] = pci_resource_len(pdev, i);
+	return vdev;
+}
+
+static void vstub_vdev_release_kref(struct kref *kref)
+{
+	struct vstub_vdev *vdev = container_of(kref, struct vstub_vdev, kref);
+
+	WARN_ON(vdev->open_count);
+	vstub_group_put(vdev->group);
+	pci_dev_put(vdev->pdev);
+	mutex_destroy(&vdev->lock);
+	kfree(vdev);
+}
+
+void vstub_vdev_put(struct vstub_vdev *vdev)
+{
+	kref_put(&vdev->kref, vstub_vdev_release_kref);
+}
+
+/* ---- enable at first open, disable at last close ---- */
+
+static int vstub_vdev_enable(struct vstub_vdev *vdev)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	int ret;
+
+	lockdep_assert_held(&vdev->lock);
+	ret = pci_enable_device(pdev);
+	if (ret) {
+		pci_warn(pdev, "cannot enable device: %d\n", ret);
+		return ret;
+	}
+	/* No DMA until userspace asks for it. */
+	pci_clear_master(pdev);
+	vdev->reset_works = pdev->reset_methods[0] != 0;
+	if (vdev->reset_works && pci_try_reset_function(pdev))
+		pci_dbg(pdev, "reset at first open failed\n");
+	pci_save_state(pdev);
+	vdev->saved_state = pci_store_saved_state(pdev);
+	if (!vdev->saved_state)
+		pci_dbg(pdev, "cannot save config state\n");
+	vstub_config_init(vdev);
+	return 0;
+}
+
+/*
+ * Undo vstub_vdev_enable().  @dev_locked: the caller holds device_lock
+ * (PCI remove), so the reset must not try to take it.
+ */
+static void vstub_vdev_disable(struct vstub_vdev *vdev, bool dev_locked)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	int i;
+
+	lockdep_assert_held(&vdev->lock);
+	pci_clear_master(pdev);
+	unmap_mapping_range(&vdev->mapping, 0, 0, true);
+	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
+		if (vdev->bar_map[i]) {
+			pci_iounmap(pdev, vdev->bar_map[i]);
+			vdev->bar_map[i] = NULL;
+		}
+		if (vdev->bar_owned & BIT(i))
+			pci_release_selected_regions(pdev, BIT(i));
+	}
+	vdev->bar_owned = 0;
+
+	/* Reset with the current state, then bring back the original one. */
+	if (vdev->reset_works) {
+		if (!dev_locked) {
+			if (pci_try_reset_function(pdev))
+				pci_dbg(pdev, "reset at last close failed\n");
+		} else if (pci_cfg_access_trylock(pdev)) {
+			__pci_reset_function_locked(pdev);
+			pci_cfg_access_unlock(pdev);
+		}
+	}
+	if (vdev->saved_state &&
+	    pci_load_and_free_saved_state(pdev, &vdev->saved_state))
+		pci_info(pdev, "cannot reload the config state saved at open\n");
+	pci_restore_state(pdev);
+	pci_disable_device(pdev);
+}
+
+/*
+ * The device leaves vstub (PCI remove, with device_lock held): every open
+ * file of it fails from now on, its BAR mappings are zapped and the
+ * function is disabled as at last close.
+ */
+void vstub_vdev_revoke(struct vstub_vdev *vdev)
+{
+	mutex_lock(&vdev->lock);
+	vdev->revoked = true;
+	if (vdev->open_count) {
+		pci_info(vdev->pdev, "removed while open by userspace: access revoked\n");
+		vstub_vdev_disable(vdev, true);
+	}
+	mutex_unlock(&vdev->lock);
+}
+
+/* ---- BAR access ---- */
+
+static int vstub_vdev_request_bar(struct vstub_vdev *vdev, int bar)
+{
+	int ret;
+
+	lockdep_assert_held(&vdev->lock);
+	if (vdev->bar_owned & BIT(bar))
+		return 0;
+	ret = pci_request_selected_regions(vdev->pdev, BIT(bar), "vstub");
+	if (ret) {
+		pci_warn(vdev->pdev, "BAR %d is in use by someone else\n", bar);
+		return -EBUSY;
+	}
+	vdev->bar_owned |= BIT(bar);
+	return 0;
+}
+
+static void __iomem *vstub_vdev_bar_map(struct vstub_vdev *vdev, int bar)
+{
+	int ret;
+
+	if (vdev->bar_map[bar])
+		return vdev->bar_map[bar];
+	ret = vstub_vdev_request_bar(vdev, bar);
+	if (ret)
+		return IOMEM_ERR_PTR(ret);
+	vdev->bar_map[bar] = pci_iomap(vdev->pdev, bar, 0);
+	if (!vdev->bar_map[bar])
+		return IOMEM_ERR_PTR(-ENOMEM);
+	return vdev->bar_map[bar];
+}
+
+/* MMIO or port I/O on a BAR with naturally aligned 4/2/1-byte accesses. */
+static int vstub_bar_rw(struct vstub_vdev *vdev, int bar, u8 *buf,
+			u64 pos, size_t count, bool write)
+{
+	void __iomem *io = vstub_vdev_bar_map(vdev, bar);
+	size_t done = 0;
+
+	if (IS_ERR(io))
+		return PTR_ERR(io);
+	while (done < count) {
+		u64 off = pos + done;
+		size_t n;
+
+		if (count - done >= 4 && !(off & 3)) {
+			u32 v;
+
+			n = 4;
+			if (write) {
+				memcpy(&v, buf + done, 4);
+				iowrite32(le32_to_cpu((__force __le32)v), io + off);
+			} else {
+				v = (__force u32)cpu_to_le32(ioread32(io + off));
+				memcpy(buf + done, &v, 4);
+			}
+		} else if (count - done >= 2 && !(off & 1)) {
+			u16 v;
+
+			n = 2;
+			if (write) {
+				memcpy(&v, buf + done, 2);
+				iowrite16(le16_to_cpu((__force __le16)v), io + off);
+			} else {
+				v = (__force u16)cpu_to_le16(ioread16(io + off));
+				memcpy(buf + done, &v, 2);
+			}
+		} else {
+			n = 1;
+			if (write)
+				iowrite8(buf[done], io + off);
+			else
+				buf[done] = ioread8(io + off);
+		}
+		done += n;
+	}
+	return 0;
+}
+
+static int vstub_rom_read(struct vstub_vdev *vdev, u8 *buf, u64 pos,
+			  size_t count)
+{
+	void __iomem *rom;
+	size_t size;
+	int ret = 0;
+
+	rom = pci_map_rom(vdev->pdev, &size);
+	if (!rom)
+		return -EIO;
+	if (pos >= size)
+		memset(buf, 0xff, count);
+	else if (pos + count > size) {
+		memcpy_fromio(buf, rom + pos, size - pos);
+		memset(buf + size - pos, 0xff, count - (size - pos));
+	} else {
+		memcpy_fromio(buf, rom + pos, count);
+	}
+	pci_unmap_rom(vdev->pdev, rom);
+	return ret;
+}
+
+/* ---- read / write ---- */
+
+static ssize_t vstub_device_rw(struct file *file, char __user *ubuf,
+			       size_t count, loff_t *ppos, bool write)
+{
+	struct vstub_dfile *df = file->private_data;
+	struct vstub_vdev *vdev = df->vdev;
+	u64 index = VSTUB_OFFSET_TO_INDEX((u64)*ppos);
+	u64 pos = (u64)*ppos & VSTUB_OFFSET_MASK;
+	size_t done = 0, chunk;
+	u64 size;
+	u8 *kbuf;
+	int ret = 0;
+
+	if (*ppos < 0 || index >= VFIO_PCI_NUM_REGIONS)
+		return -EINVAL;
+	if (index == VFIO_PCI_CONFIG_REGION_INDEX)
+		size = vdev->pdev->cfg_size;
+	else if (index <= VFIO_PCI_ROM_REGION_INDEX)
+		size = vdev->bar_size[index];
+	else
+		size = 0;	/* no VGA region */
+	if (!size || pos >= size)
+		return -EINVAL;
+	if (index == VFIO_PCI_ROM_REGION_INDEX && write)
+		return -EINVAL;
+	count = min_t(u64, count, size - pos);
+
+	kbuf = kmalloc(min_t(size_t, count, PAGE_SIZE), GFP_KERNEL);
+	if (!kbuf)
+		return -ENOMEM;
+
+	/* User copies stay outside vdev->lock (it nests in mmap_lock). */
+	while (done < count) {
+		chunk = min_t(size_t, count - done, PAGE_SIZE);
+		if (write && copy_from_user(kbuf, ubuf + done, chunk)) {
+			ret = -EFAULT;
+			break;
+		}
+		mutex_lock(&vdev->lock);
+		if (vdev->revoked)
+			ret = -ENODEV;
+		else if (index == VFIO_PCI_CONFIG_REGION_INDEX)
+			ret = vstub_config_rw(vdev, kbuf, pos + done, chunk,
+					      write);
+		else if (index == VFIO_PCI_ROM_REGION_INDEX)
+			ret = vstub_rom_read(vdev, kbuf, pos + done, chunk);
+		else
+			ret = vstub_bar_rw(vdev, index, kbuf, pos + done, chunk,
+					   write);
+		mutex_unlock(&vdev->lock);
+		if (ret)
+			break;
+		if (!write && copy_to_user(ubuf + done, kbuf, chunk)) {
+			ret = -EFAULT;
+			break;
+		}
+		done += chunk;
+	}
+	kfree(kbuf);
+	if (!done)
+		return ret;
+	*ppos += done;
+	return done;
+}
+
+static ssize_t vstub_device_read(struct file *file, char __user *buf,
+				 size_t count, loff_t *ppos)
+{
+	return vstub_device_rw(file, buf, count, ppos, false);
+}
+
+static ssize_t vstub_device_write(struct file *file, const char __user *buf,
+				  size_t count, loff_t *ppos)
+{
+	return vstub_device_rw(file, (char __user *)buf, count, ppos, true);
+}
+
+/* ---- mmap of MEM BARs ---- */
+
+/* The region index and the page within it, in vm_pgoff terms. */
+#define VSTUB_PGOFF_SHIFT	(VSTUB_OFFSET_SHIFT - PAGE_SHIFT)
+#define VSTUB_PGOFF_MASK	((1UL << VSTUB_PGOFF_SHIFT) - 1)
+
+static bool vstub_bar_mmappable(struct vstub_vdev *vdev, int bar)
+{
+	u64 size = vdev->bar_size[bar];
+
+	return (pci_resource_flags(vdev->pdev, bar) & IORESOURCE_MEM) &&
+	       size >= PAGE_SIZE && PAGE_ALIGNED(size);
+}
+
+static vm_fault_t vstub_bar_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct vstub_dfile *df = vma->vm_file->private_data;
+	struct vstub_vdev *vdev = df->vdev;
+	unsigned long bar = vma->vm_pgoff >> VSTUB_PGOFF_SHIFT;
+	unsigned long pgoff = vma->vm_pgoff & VSTUB_PGOFF_MASK;
+	vm_fault_t ret = VM_FAULT_SIGBUS;
+	unsigned long pfn;
+
+	pfn = (pci_resource_start(vdev->pdev, bar) >> PAGE_SHIFT) + pgoff +
+	      ((vmf->address - vma->vm_start) >> PAGE_SHIFT);
+	/* Under vdev->lock: revoke cannot slip between check and insert. */
+	mutex_lock(&vdev->lock);
+	if (!vdev->revoked && vdev->open_count)
+		ret = vmf_insert_pfn(vma, vmf->address, pfn);
+	mutex_unlock(&vdev->lock);
+	return ret;
+}
+
+static const struct vm_operations_struct vstub_bar_vm_ops = {
+	.fault = vstub_bar_fault,
+};
+
+static int vstub_device_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct vstub_dfile *df = file->private_data;
+	struct vstub_vdev *vdev = df->vdev;
+	u64 index = vma->vm_pgoff >> VSTUB_PGOFF_SHIFT;
+	u64 start = (u64)(vma->vm_pgoff & VSTUB_PGOFF_MASK) << PAGE_SHIFT;
+	u64 len = vma->vm_end - vma->vm_start;
+	u64 end;
+	int ret;
+
+	if (index >= PCI_STD_NUM_BARS)
+		return -EINVAL;
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	if (check_add_overflow(start, len, &end))
+		return -EINVAL;
+
+	mutex_lock(&vdev->lock);
+	if (vdev->revoked) {
+		ret = -ENODEV;
+		goto out_unlock;
+	}
+	if (!vstub_bar_mmappable(vdev, index) || end > vdev->bar_size[index]) {
+		ret = -EINVAL;
+		goto out_unlock;
+	}
+	ret = vstub_vdev_request_bar(vdev, index);
+	if (ret)
+		goto out_unlock;
+
+	vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
+	vstub_vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND |
+				VM_DONTDUMP);
+	vma->vm_ops = &vstub_bar_vm_ops;
+out_unlock:
+	mutex_unlock(&vdev->lock);
+	return ret;
+}
+
+/* ---- ioctls ---- */
+
+static int vstub_device_get_info(struct vstub_vdev *vdev, void __user *arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_device_info, num_irqs);
+	struct vfio_device_info info;
+
+	if (copy_from_user(&info, arg, minsz))
+		return -EFAULT;
+	if (info.argsz < minsz)
+		return -EINVAL;
+	info.flags = VFIO_DEVICE_FLAGS_PCI;
+	mutex_lock(&vdev->lock);
+	if (vdev->reset_works)
+		info.flags |= VFIO_DEVICE_FLAGS_RESET;
+	mutex_unlock(&vdev->lock);
+	info.num_regions = VFIO_PCI_NUM_REGIONS;
+	info.num_irqs = VFIO_PCI_NUM_IRQS;
+	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
+}
+
+static int vstub_device_get_region_info(struct vstub_vdev *vdev,
+					void __user *arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_region_info, offset);
+	struct pci_dev *pdev = vdev->pdev;
+	struct vfio_region_info info;
+
+	if (copy_from_user(&info, arg, minsz))
+		return -EFAULT;
+	if (info.argsz < minsz || info.index >= VFIO_PCI_NUM_REGIONS)
+		return -EINVAL;
+
+	info.offset = VSTUB_INDEX_TO_OFFSET(info.index);
+	info.flags = 0;
+	info.size = 0;
+	info.cap_offset = 0;
+	switch (info.index) {
+	case VFIO_PCI_CONFIG_REGION_INDEX:
+		info.size = pdev->cfg_size;
+		info.flags = VFIO_REGION_INFO_FLAG_READ |
+			     VFIO_REGION_INFO_FLAG_WRITE;
+		break;
+	case VFIO_PCI_BAR0_REGION_INDEX ... VFIO_PCI_BAR5_REGION_INDEX:
+		info.size = vdev->bar_size[info.index];
+		if (!info.size)
+			break;
+		info.flags = VFIO_REGION_INFO_FLAG_READ |
+			     VFIO_REGION_INFO_FLAG_WRITE;
+		if (vstub_bar_mmappable(vdev, info.index))
+			info.flags |= VFIO_REGION_INFO_FLAG_MMAP;
+		break;
+	case VFIO_PCI_ROM_REGION_INDEX:
+		info.size = vdev->bar_size[PCI_ROM_RESOURCE];
+		if (info.size)
+			info.flags = VFIO_REGION_INFO_FLAG_READ;
+		break;
+	default:	/* VGA: not offered */
+		break;
+	}
+	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
+}
+
+/* Interrupts come later: every index is reported with no vector. */
+static int vstub_device_get_irq_info(void __user *arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_irq_info, count);
+	struct vfio_irq_info info;
+
+	if (copy_from_user(&info, arg, minsz))
+		return -EFAULT;
+	if (info.argsz < minsz || info.index >= VFIO_PCI_NUM_IRQS)
+		return -EINVAL;
+	info.flags = 0;
+	info.count = 0;
+	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
+}
+
+static int vstub_device_reset(struct vstub_vdev *vdev)
+{
+	int ret;
+
+	mutex_lock(&vdev->lock);
+	if (vdev->revoked) {
+		ret = -ENODEV;
+	} else if (!vdev->reset_works) {
+		ret = -EINVAL;
+	} else {
+		/* No BAR access while the function resets: refault after. */
+		unmap_mapping_range(&vdev->mapping, 0, 0, true);
+		ret = pci_try_reset_function(vdev->pdev);
+	}
+	mutex_unlock(&vdev->lock);
+	return ret;
+}
+
+static long vstub_device_ioctl(struct file *file, unsigned int cmd,
+			       unsigned long arg)
+{
+	struct vstub_dfile *df = file->private_data;
+	struct vstub_vdev *vdev = df->vdev;
+	void __user *uarg = (void __user *)arg;
+	bool revoked;
+
+	mutex_lock(&vdev->lock);
+	revoked = vdev->revoked;
+	mutex_unlock(&vdev->lock);
+	if (revoked)
+		return -ENODEV;
+
+	switch (cmd) {
+	case VFIO_DEVICE_GET_INFO:
+		return vstub_device_get_info(vdev, uarg);
+	case VFIO_DEVICE_GET_REGION_INFO:
+		return vstub_device_get_region_info(vdev, uarg);
+	case VFIO_DEVICE_GET_IRQ_INFO:
+		return vstub_device_get_irq_info(uarg);
+	case VFIO_DEVICE_SET_IRQS:
+		return -EINVAL;
+	case VFIO_DEVICE_RESET:
+		return vstub_device_reset(vdev);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static int vstub_device_release(struct inode *inode, struct file *file)
+{
+	struct vstub_dfile *df = file->private_data;
+	struct vstub_vdev *vdev = df->vdev;
+	struct vstub_group *group = vdev->group;
+
+	mutex_lock(&vdev->lock);
+	if (!--vdev->open_count && !vdev->revoked)
+		vstub_vdev_disable(vdev, false);
+	mutex_unlock(&vdev->lock);
+
+	vstub_group_device_closed(group);
+	fput(df->group_file);
+	vstub_vdev_put(vdev);
+	kfree(df);
+	return 0;
+}
+
+static const struct file_operations vstub_device_fops = {
+	.owner		= THIS_MODULE,
+	.release	= vstub_device_release,
+	.read		= vstub_device_read,
+	.write		= vstub_device_write,
+	.unlocked_ioctl	= vstub_device_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.mmap		= vstub_device_mmap,
+	.llseek		= noop_llseek,
+};
+
+/*
+ * A new file for @vdev (the group's lock is held, the group is in a
+ * container with its IOMMU set).  The first open enables the function.
+ */
+struct file *vstub_vdev_open_file(struct vstub_vdev *vdev,
+				  struct file *group_file)
+{
+	struct vstub_dfile *df;
+	struct file *file;
+	int ret;
+
+	df = kzalloc(sizeof(*df), GFP_KERNEL);
+	if (!df)
+		return ERR_PTR(-ENOMEM);
+
+	mutex_lock(&vdev->lock);
+	if (vdev->revoked) {
+		ret = -ENODEV;
+		goto err_unlock;
+	}
+	if (!vdev->open_count) {
+		ret = vstub_vdev_enable(vdev);
+		if (ret)
+			goto err_unlock;
+	}
+	file = anon_inode_getfile("[vstub-device]", &vstub_device_fops, df,
+				  O_RDWR);
+	if (IS_ERR(file)) {
+		ret = PTR_ERR(file);
+		if (!vdev->open_count)
+			vstub_vdev_disable(vdev, false);
+		goto err_unlock;
+	}
+	/*
+	 * Every BAR mmap of the function lands in one address_space of its
+	 * own.  Its host is the (permanent, shared) anon inode, which the
+	 * mmap code consults for inode flags; no page ever lives in it.
+	 */
+	vdev->mapping.host = file_inode(file);
+	file->f_mapping = &vdev->mapping;
+	file->f_mode |= FMODE_PREAD | FMODE_PWRITE;
+	vdev->open_count++;
+	mutex_unlock(&vdev->lock);
+
+	kref_get(&vdev->kref);
+	df->vdev = vdev;
+	df->group_file = get_file(group_file);
+	return file;
+
+err_unlock:
+	mutex_unlock(&vdev->lock);
+	kfree(df);
+	return ERR_PTR(ret);
+}

@@ -1,0 +1,416 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vstub_dma.c - the DMA mappings of a container: an rbtree keyed by IOVA,
+ * long-term pinning with locked_vm accounting, IOMMU map/unmap.
+ *
+ * Every function here is called with the container's lock held.  A mapping
+ * stores its pinned memory as runs of physically contiguous pages, and maps
+ * each run with one iommu_map() call so that the IOMMU core can use the
+ * largest page sizes the domain supports (THP, hugetlbfs).
+ */
+#include <linux/mm.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+
+#include "vstub_vfio.h"
+
+/* Physically contiguous pinned pages. */
+struct vstub_dma_run {
+	unsigned long pfn;
+	unsigned long npages;
+};
+
+/**
+ * struct vstub_dma - one MAP_DMA mapping
+ * @node:    in the container's dma_tree
+ * @list:    on a local list between IOMMU unmap and unpin
+ * @iova:    first IOVA
+ * @size:    length in bytes
+ * @vaddr:   user address in @mm
+ * @prot:    IOMMU_READ / IOMMU_WRITE
+ * @mm:      the mapping task's mm (mmgrab'd): locked_vm is accounted there
+ * @npinned: pages accounted in @mm's locked_vm
+ * @runs:    pinned pages as runs of contiguous pfns
+ * @nr_runs: runs in use
+ * @cap_runs: runs allocated
+ */
+struct vstub_dma {
+	struct rb_node node;
+	struct list_head list;
+	u64 iova;
+	u64 size;
+	unsigned long vaddr;
+	int prot;
+	struct mm_struct *mm;
+	unsigned long npinned;
+	struct vstub_dma_run *runs;
+	unsigned long nr_runs;
+	unsigned long cap_runs;
+};
+
+#define VSTUB_PIN_BATCH		(PAGE_SIZE / sizeof(struct page *))
+
+/* Any mapping overlapping [start, last]. */
+static struct vstub_dma *vstub_dma_find(struct vstub_container *c,
+					u64 start, u64 last)
+{
+	struct rb_node *n = c->dma_tree.rb_node;
+
+	while (n) {
+		struct vstub_dma *dma = rb_entry(n, struct vstub_dma, node);
+
+		if (last < dma->iova)
+			n = n->rb_left;
+		else if (start > dma->iova + dma->size - 1)
+			n = n->rb_right;
+		else
+			return dma;
+	}
+	return NULL;
+}
+
+static void vstub_dma_insert(struct vstub_container *c, struct vstub_dma *new)
+{
+	struct rb_node **link = &c->dma_tree.rb_node, *parent = NULL;
+
+	while (*link) {
+		struct vstub_dma *dma = rb_entry(*link, struct vstub_dma, node);
+
+		parent = *link;
+		if (new->iova < dma->iova)
+			link = &(*link)->rb_left;
+		else
+			link = &(*link)->rb_right;
+	}
+	rb_link_node(&new->node, parent, link);
+	rb_insert_color(&new->node, &c->dma_tree);
+	c->dma_count++;
+	c->pinned_pages += new->npinned;
+}
+
+static u64 vstub_dma_min_pgsize(struct vstub_container *c)
+{
+	return 1ULL << __ffs(c->pgsize_bitmap);
+}
+
+static bool vstub_iova_valid(const struct vstub_iova_range *r,
+			     unsigned int nr, u64 start, u64 last)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++)
+		if (start >= r[i].start && last <= r[i].last)
+			return true;
+	return false;
+}
+
+/* Do the ranges still hold every existing mapping? */
+bool vstub_dma_ranges_cover(struct vstub_container *c,
+			    const struct vstub_iova_range *ranges,
+			    unsigned int nr)
+{
+	struct rb_node *n;
+
+	for (n = rb_first(&c->dma_tree); n; n = rb_next(n)) {
+		struct vstub_dma *dma = rb_entry(n, struct vstub_dma, node);
+
+		if (!vstub_iova_valid(ranges, nr, dma->iova,
+				      dma->iova + dma->size - 1))
+			return false;
+	}
+	return true;
+}
+
+/* Record one more pinned page, extending the last run when contiguous. */
+static int vstub_dma_add_page(struct vstub_dma *dma, unsigned long pfn)
+{
+	struct vstub_dma_run *run;
+
+	if (dma->nr_runs) {
+		run = &dma->runs[dma->nr_runs - 1];
+		if (run->pfn + run->npages == pfn) {
+			run->npages++;
+			return 0;
+		}
+	}
+	if (dma->nr_runs == dma->cap_runs) {
+		unsigned long cap = dma->cap_runs ? dma->cap_runs * 2 : 16;
+		struct vstub_dma_run *runs;
+
+		runs = kvmalloc_array(cap, sizeof(*runs), GFP_KERNEL_ACCOUNT);
+		if (!runs)
+			return -ENOMEM;
+		if (dma->nr_runs)
+			memcpy(runs, dma->runs, dma->nr_runs * sizeof(*runs));
+		kvfree(dma->runs);
+		dma->runs = runs;
+		dma->cap_runs = cap;
+	}
+	run = &dma->runs[dma->nr_runs++];
+	run->pfn = pfn;
+	run->npages = 1;
+	return 0;
+}
+
+/* Give back what the mapping pinned and accounted, and free it. */
+static void vstub_dma_free(struct vstub_dma *dma)
+{
+	bool dirty = dma->prot & IOMMU_WRITE;
+	unsigned long i;
+
+	for (i = 0; i < dma->nr_runs; i++) {
+		unpin_user_page_range_dirty_lock(pfn_to_page(dma->runs[i].pfn),
+						 dma->runs[i].npages, dirty);
+		cond_resched();
+	}
+	/*
+	 * Unaccount on the mm that was charged, whoever closes: if that mm
+	 * already exited, its locked_vm went with it.
+	 */
+	if (dma->npinned && mmget_not_zero(dma->mm)) {
+		account_locked_vm(dma->mm, dma->npinned, false);
+		mmput(dma->mm);
+	}
+	mmdrop(dma->mm);
+	kvfree(dma->runs);
+	kfree(dma);
+}
+
+/* Pin the user pages of @dma, accounting them, into dma->runs. */
+static int vstub_dma_pin(struct vstub_dma *dma)
+{
+	unsigned int gup_flags = FOLL_LONGTERM;
+	unsigned long total = dma->size >> PAGE_SHIFT;
+	unsigned long done = 0, i;
+	struct page **pages;
+	long got;
+	int ret = 0;
+
+	if (dma->prot & IOMMU_WRITE)
+		gup_flags |= FOLL_WRITE;
+	pages = (struct page **)__get_free_page(GFP_KERNEL);
+	if (!pages)
+		return -ENOMEM;
+
+	while (done < total) {
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		got = pin_user_pages_fast(dma->vaddr + (done << PAGE_SHIFT),
+					  min_t(unsigned long, total - done,
+						VSTUB_PIN_BATCH),
+					  gup_flags, pages);
+		if (got <= 0) {
+			ret = got ? got : -EFAULT;
+			break;
+		}
+		ret = account_locked_vm(dma->mm, got, true);
+		if (ret) {
+			unpin_user_pages(pages, got);
+			pr_warn_ratelimited("%s (%d): RLIMIT_MEMLOCK (%lu bytes) exceeded while pinning DMA memory; raise the memlock limit (ulimit -l)\n",
+					    current->comm,
+					    task_pid_nr(current),
+					    rlimit(RLIMIT_MEMLOCK));
+			break;
+		}
+		dma->npinned += got;
+		for (i = 0; i < got; i++) {
+			ret = vstub_dma_add_page(dma, page_to_pfn(pages[i]));
+			if (ret) {
+				unpin_user_pages(pages + i, got - i);
+				account_locked_vm(dma->mm, got - i, false);
+				dma->npinned -= got - i;
+				break;
+			}
+		}
+		if (ret)
+			break;
+		done += got;
+		cond_resched();
+	}
+	free_page((unsigned long)pages);
+	return ret;
+}
+
+/* Map the pinned runs; on failure nothing of @dma stays mapped. */
+static int vstub_dma_iommu_map(struct vstub_container *c,
+			       struct vstub_dma *dma)
+{
+	struct iommu_iotlb_gather gather;
+	u64 iova = dma->iova;
+	unsigned long i;
+	int ret;
+
+	for (i = 0; i < dma->nr_runs; i++) {
+		size_t len = dma->runs[i].npages << PAGE_SHIFT;
+
+		ret = vstub_iommu_map(c->domain, iova,
+				      PFN_PHYS(dma->runs[i].pfn), len,
+				      dma->prot, GFP_KERNEL_ACCOUNT);
+		if (ret)
+			goto err_unmap;
+		iova += len;
+		cond_resched();
+	}
+	return 0;
+
+err_unmap:
+	if (iova > dma->iova) {
+		iommu_iotlb_gather_init(&gather);
+		iommu_unmap_fast(c->domain, dma->iova, iova - dma->iova,
+				 &gather);
+		iommu_iotlb_sync(c->domain, &gather);
+	}
+	return ret;
+}
+
+int vstub_dma_map(struct vstub_container *c,
+		  struct vfio_iommu_type1_dma_map *map)
+{
+	u64 iova = map->iova, size = map->size, iova_last, vaddr_last, mask;
+	struct vstub_dma *dma;
+	int prot = 0;
+	int ret;
+
+	lockdep_assert_held(&c->lock);
+	if (!c->domain)
+		return -EINVAL;
+	if (map->flags & VFIO_DMA_MAP_FLAG_READ)
+		prot |= IOMMU_READ;
+	if (map->flags & VFIO_DMA_MAP_FLAG_WRITE)
+		prot |= IOMMU_WRITE;
+	if (!prot)
+		return -EINVAL;
+
+	mask = vstub_dma_min_pgsize(c) - 1;
+	if (!size || (size | iova | map->vaddr) & mask)
+		return -EINVAL;
+	/* No wrap of either address space; vaddr must fit a pointer. */
+	if (check_add_overflow(iova, size - 1, &iova_last) ||
+	    check_add_overflow(map->vaddr, size - 1, &vaddr_last) ||
+	    vaddr_last != (unsigned long)vaddr_last)
+		return -EINVAL;
+
+	if (vstub_dma_find(c, iova, iova_last))
+		return -EEXIST;
+	if (c->dma_count >= vstub_dma_entry_limit)
+		return -ENOSPC;
+	if (!vstub_iova_valid(c->ranges, c->nr_ranges, iova, iova_last))
+		return -EINVAL;
+
+	dma = kzalloc(sizeof(*dma), GFP_KERNEL_ACCOUNT);
+	if (!dma)
+		return -ENOMEM;
+	dma->iova = iova;
+	dma->size = size;
+	dma->vaddr = map->vaddr;
+	dma->prot = prot;
+	dma->mm = current->mm;
+	mmgrab(dma->mm);
+
+	ret = vstub_dma_pin(dma);
+	if (!ret)
+		ret = vstub_dma_iommu_map(c, dma);
+	if (ret) {
+		vstub_dma_free(dma);
+		return ret;
+	}
+	vstub_dma_insert(c, dma);
+	return 0;
+}
+
+/*
+ * IOMMU-unmap the mappings on @victims with one IOTLB sync, then unpin and
+ * free them.  Returns the bytes unmapped.
+ */
+static u64 vstub_dma_unmap_list(struct vstub_container *c,
+				struct list_head *victims)
+{
+	struct iommu_iotlb_gather gather;
+	struct vstub_dma *dma, *next;
+	u64 unmapped = 0;
+
+	if (list_empty(victims))
+		return 0;
+	iommu_iotlb_gather_init(&gather);
+	list_for_each_entry(dma, victims, list)
+		iommu_unmap_fast(c->domain, dma->iova, dma->size, &gather);
+	/* Only after the flush may the device no longer reach the pages. */
+	iommu_iotlb_sync(c->domain, &gather);
+	list_for_each_entry_safe(dma, next, victims, list) {
+		unmapped += dma->size;
+		list_del(&dma->list);
+		vstub_dma_free(dma);
+	}
+	return unmapped;
+}
+
+static void vstub_dma_take(struct vstub_container *c, struct vstub_dma *dma,
+			   struct list_head *victims)
+{
+	rb_erase(&dma->node, &c->dma_tree);
+	c->dma_count--;
+	c->pinned_pages -= dma->npinned;
+	list_add_tail(&dma->list, victims);
+}
+
+void vstub_dma_unmap_all(struct vstub_container *c, u64 *unmapped)
+{
+	LIST_HEAD(victims);
+	struct rb_node *n;
+
+	lockdep_assert_held(&c->lock);
+	while ((n = rb_first(&c->dma_tree)))
+		vstub_dma_take(c, rb_entry(n, struct vstub_dma, node),
+			       &victims);
+	*unmapped = vstub_dma_unmap_list(c, &victims);
+}
+
+int vstub_dma_unmap(struct vstub_container *c,
+		    struct vfio_iommu_type1_dma_unmap *unmap)
+{
+	u64 iova = unmap->iova, size = unmap->size, last, mask;
+	struct vstub_dma *dma;
+	LIST_HEAD(victims);
+
+	lockdep_assert_held(&c->lock);
+	if (!c->domain)
+		return -EINVAL;
+
+	if (unmap->flags & VFIO_DMA_UNMAP_FLAG_ALL) {
+		if (iova || size)
+			return -EINVAL;
+		vstub_dma_unmap_all(c, &unmap->size);
+		return 0;
+	}
+
+	mask = vstub_dma_min_pgsize(c) - 1;
+	if (!size || (iova | size) & mask)
+		return -EINVAL;
+	if (check_add_overflow(iova, size - 1, &last))
+		return -EINVAL;
+
+	/* Type1v2 never splits a mapping: the range must cover whole ones. */
+	if (c->v2) {
+		dma = vstub_dma_find(c, iova, iova);
+		if (dma && dma->iova != iova)
+			return -EINVAL;
+		dma = vstub_dma_find(c, last, last);
+		if (dma && dma->iova + dma->size - 1 != last)
+			return -EINVAL;
+	}
+
+	/*
+	 * Type1 (v1) unmaps whole mappings that start inside the range, even
+	 * past its end, and stops at one that starts before it.
+	 */
+	while ((dma = vstub_dma_find(c, iova, last))) {
+		if (!c->v2 && iova > dma->iova)
+			break;
+		vstub_dma_take(c, dma, &victims);
+	}
+	unmap->size = vstub_dma_unmap_list(c, &victims);
+	return 0;
+}

@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vstub_vfio.c - the device nodes of the VFIO personality, the registry of
+ * groups and the module parameters of the personality.
+ *
+ * Nodes (class "vstub", mode 0600):
+ *   /dev/vstub/vfio       the container node (minor 0)
+ *   /dev/vstub/<group>    one per IOMMU group holding a captured device
+ * With vfio_compat=1 the same nodes are named /dev/vfio/vfio and
+ * /dev/vfio/<group>, where unmodified VFIO programs look for them.
+ */
+#include <linux/cdev.h>
+#include <linux/device.h>
+#include <linux/idr.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+
+#include "vstub_vfio.h"
+
+static bool vfio_compat;
+module_param(vfio_compat, bool, 0444);
+MODULE_PARM_DESC(vfio_compat,
+		 "Name the nodes /dev/vfio/vfio and /dev/vfio/<group> so that unmodified VFIO programs run (refused while vfio.ko is loaded)");
+
+bool vstub_allow_unsafe_interrupts;
+module_param_named(allow_unsafe_interrupts, vstub_allow_unsafe_interrupts,
+		   bool, 0644);
+MODULE_PARM_DESC(allow_unsafe_interrupts,
+		 "Let groups whose MSIs are not isolated (no interrupt remapping) join a container; a device could then raise arbitrary interrupts");
+
+unsigned int vstub_dma_entry_limit = 65535;
+module_param_named(dma_entry_limit, vstub_dma_entry_limit, uint, 0644);
+MODULE_PARM_DESC(dma_entry_limit,
+		 "Maximum number of DMA mappings per container (default 65535)");
+
+/* Minor 0 is the container node; groups use 1 .. VSTUB_VFIO_MINORS - 1. */
+#define VSTUB_VFIO_MINORS	4096
+
+/* Any GPL symbol of vfio.ko, present in every kernel vstub supports. */
+#define VSTUB_VFIO_KO_SYMBOL	"vfio_register_group_dev"
+
+static dev_t vstub_vfio_devt;
+static struct cdev vstub_container_cdev;
+static struct cdev vstub_group_cdev;
+static struct class *vstub_vfio_class;
+static struct device *vstub_container_node;
+
+/*
+ * vstub_groups_lock protects vstub_groups, vstub_group_minors and, of each
+ * group, ->node and ->reg_node.  It is also held across the whole of
+ * vstub_vfio_add_dev()/vstub_vfio_remove_dev() so that a group cannot be
+ * found by a new device while its last one is being removed.
+ */
+static DEFINE_MUTEX(vstub_groups_lock);
+static LIST_HEAD(vstub_groups);
+static DEFINE_IDR(vstub_group_minors);
+
+static char *vstub_vfio_devnode(VSTUB_DEVNODE_CONST struct device *dev,
+				umode_t *mode)
+{
+	if (mode)
+		*mode = 0600;
+	return kasprintf(GFP_KERNEL, "%s/%s", vfio_compat ? "vfio" : "vstub",
+			 dev_name(dev));
+}
+
+/* Find the group of @minor and take a reference on it. */
+struct vstub_group *vstub_group_get_by_minor(int minor)
+{
+	struct vstub_group *group;
+
+	mutex_lock(&vstub_groups_lock);
+	group = idr_find(&vstub_group_minors, minor);
+	if (group)
+		kref_get(&group->kref);
+	mutex_unlock(&vstub_groups_lock);
+	return group;
+}
+
+static struct vstub_group *vstub_group_find_locked(struct iommu_group *ig)
+{
+	struct vstub_group *group;
+
+	lockdep_assert_held(&vstub_groups_lock);
+	list_for_each_entry(group, &vstub_groups, reg_node)
+		if (group->iommu_group == ig)
+			return group;
+	return NULL;
+}
+
+static struct vstub_group *vstub_group_create_locked(struct iommu_group *ig)
+{
+	struct vstub_group *group;
+	int ret;
+
+	lockdep_assert_held(&vstub_groups_lock);
+	group = kzalloc(sizeof(*group), GFP_KERNEL);
+	if (!group)
+		return ERR_PTR(-ENOMEM);
+	kref_init(&group->kref);
+	mutex_init(&group->lock);
+	INIT_LIST_HEAD(&group->devices);
+	INIT_LIST_HEAD(&group->container_node);
+	group->id = iommu_group_id(ig);
+	iommu_group_ref_get(ig);
+	group->iommu_group = ig;
+
+	ret = idr_alloc(&vstub_group_minors, group, 1, VSTUB_VFIO_MINORS,
+			GFP_KERNEL);
+	if (ret < 0)
+		goto err_put;
+	group->minor = ret;
+
+	group->node = device_create(vstub_vfio_class, NULL,
+				    MKDEV(MAJOR(vstub_vfio_devt), group->minor),
+				    group, "%d", group->id);
+	if (IS_ERR(group->node)) {
+		ret = PTR_ERR(group->node);
+		goto err_idr;
+	}
+	list_add_tail(&group->reg_node, &vstub_groups);
+	return group;
+
+err_idr:
+	idr_remove(&vstub_group_minors, group->minor);
+err_put:
+	vstub_group_put(group);
+	return ERR_PTR(ret);
+}
+
+/* The group has no captured device left: remove its node. */
+static void vstub_group_unregister_locked(struct vstub_group *group)
+{
+	lockdep_assert_held(&vstub_groups_lock);
+	list_del(&group->reg_node);
+	idr_remove(&vstub_group_minors, group->minor);
+	device_destroy(vstub_vfio_class,
+		       MKDEV(MAJOR(vstub_vfio_devt), group->minor));
+	group->node = NULL;
+	vstub_group_put(group);
+}
+
+int vstub_vfio_add_dev(struct vstub_dev *vd)
+{
+	struct pci_dev *pdev = vd->pdev;
+	struct vstub_group *group;
+	struct vstub_vdev *vdev;
+	struct iommu_group *ig;
+	bool created = false;
+	int ret = 0;
+
+	ig = iommu_group_get(&pdev->dev);
+	if (!ig) {
+		pci_info(pdev, "not in an IOMMU group: no VFIO interface for it (is the IOMMU enabled?)\n");
+		return 0;
+	}
+
+	mutex_lock(&vstub_groups_lock);
+	group = vstub_group_find_locked(ig);
+	if (!group) {
+		group = vstub_group_create_locked(ig);
+		if (IS_ERR(group)) {
+			ret = PTR_ERR(group);
+			goto out;
+		}
+		created = true;
+	}
+
+	vdev = vstub_vdev_create(pdev, group);
+	if (IS_ERR(vdev)) {
+		ret = PTR_ERR(vdev);
+		if (created)
+			vstub_group_unregister_locked(group);
+		goto out;
+	}
+
+	mutex_lock(&group->lock);
+	list_add_tail(&vdev->group_node, &group->devices);
+	mutex_unlock(&group->lock);
+	vd->vfio = vdev;
+	if (created)
+		pci_info(pdev, "VFIO group node %s/%d\n",
+			 vfio_compat ? "/dev/vfio" : "/dev/vstub", group->id);
+out:
+	mutex_unlock(&vstub_groups_lock);
+	iommu_group_put(ig);
+	if (ret)
+		pci_err(pdev, "cannot set up the VFIO interface: %d\n", ret);
+	return ret;
+}
+
+void vstub_vfio_remove_dev(struct vstub_dev *vd)
+{
+	struct vstub_vdev *vdev = vd->vfio;
+	struct vstub_group *group;
+
+	if (!vdev)
+		return;
+	group = vdev->group;
+
+	/* Open device files now fail, their BAR mappings are gone. */
+	vstub_vdev_revoke(vdev);
+
+	mutex_lock(&vstub_groups_lock);
+	mutex_lock(&group->lock);
+	list_del_init(&vdev->group_node);
+	if (list_empty(&group->devices)) {
+		/* Nothing of the group left to use: leave the container. */
+		if (group->container)
+			vstub_group_detach_locked(group);
+		mutex_unlock(&group->lock);
+		vstub_group_unregister_locked(group);
+	} else {
+		mutex_unlock(&group->lock);
+	}
+	mutex_unlock(&vstub_groups_lock);
+
+	vd->vfio = NULL;
+	vstub_vdev_put(vdev);
+}
+
+/*
+ * With vfio_compat=1 vstub takes the names /dev/vfio/vfio and
+ * /dev/vfio/<group>.  vfio.ko registers /dev/vfio/vfio as soon as it is
+ * loaded, and devtmpfs keeps whichever node came first without telling the
+ * second registrant, so a clash would silently leave programs talking to
+ * the wrong provider.  vfio.ko is detected through one of its GPL exports:
+ * symbol lookup works whether vfio is a module or built in, and needs no
+ * path lookup in any mount namespace.  (If vfio.ko is loaded later, its
+ * /dev/vfio/vfio is not created over vstub's, vfio.ko itself loads and
+ * works for its own devices under its own class, and vstub keeps working.)
+ */
+static int vstub_vfio_check_compat(void)
+{
+	if (!vfio_compat)
+		return 0;
+	if (__symbol_get(VSTUB_VFIO_KO_SYMBOL)) {
+		__symbol_put(VSTUB_VFIO_KO_SYMBOL);
+		pr_err("vfio_compat=1 refused: vfio.ko is loaded and owns /dev/vfio/; unload vfio-pci, vfio_iommu_type1 and vfio, or load vstub without vfio_compat (nodes in /dev/vstub/)\n");
+		return -EBUSY;
+	}
+	return 0;
+}
+
+int vstub_vfio_init(void)
+{
+	int ret;
+
+	ret = vstub_vfio_check_compat();
+	if (ret)
+		return ret;
+
+	ret = alloc_chrdev_region(&vstub_vfio_devt, 0, VSTUB_VFIO_MINORS,
+				  "vstub-vfio");
+	if (ret)
+		return ret;
+
+	vstub_vfio_class = vstub_class_create(VSTUB_DRV_NAME);
+	if (IS_ERR(vstub_vfio_class)) {
+		ret = PTR_ERR(vstub_vfio_class);
+		goto err_region;
+	}
+	vstub_vfio_class->devnode = vstub_vfio_devnode;
+
+	cdev_init(&vstub_container_cdev, &vstub_container_fops);
+	vstub_container_cdev.owner = THIS_MODULE;
+	ret = cdev_add(&vstub_container_cdev, vstub_vfio_devt, 1);
+	if (ret)
+		goto err_class;
+
+	cdev_init(&vstub_group_cdev, &vstub_group_fops);
+	vstub_group_cdev.owner = THIS_MODULE;
+	ret = cdev_add(&vstub_group_cdev, vstub_vfio_devt + 1,
+		       VSTUB_VFIO_MINORS - 1);
+	if (ret)
+		goto err_container_cdev;
+
+	vstub_container_node = device_create(vstub_vfio_class, NULL,
+					     vstub_vfio_devt, NULL, "vfio");
+	if (IS_ERR(vstub_container_node)) {
+		ret = PTR_ERR(vstub_container_node);
+		goto err_group_cdev;
+	}
+	pr_info("VFIO container node %s\n",
+		vfio_compat ? "/dev/vfio/vfio" : "/dev/vstub/vfio");
+	return 0;
+
+err_group_cdev:
+	cdev_del(&vstub_group_cdev);
+err_container_cdev:
+	cdev_del(&vstub_container_cdev);
+err_class:
+	class_destroy(vstub_vfio_class);
+err_region:
+	unregister_chrdev_region(vstub_vfio_devt, VSTUB_VFIO_MINORS);
+	return ret;
+}
+
+void vstub_vfio_exit(void)
+{
+	/* The PCI driver is gone: every device was removed, so every group. */
+	WARN_ON(!list_empty(&vstub_groups));
+	device_destroy(vstub_vfio_class, vstub_vfio_devt);
+	cdev_del(&vstub_group_cdev);
+	cdev_del(&vstub_container_cdev);
+	class_destroy(vstub_vfio_class);
+	unregister_chrdev_region(vstub_vfio_devt, VSTUB_VFIO_MINORS);
+	idr_destroy(&vstub_group_minors);
+}
+
+/*
+ * Counters for the netlink device reports (vstub_status.c), read with
+ * vstub_devs_lock held: only the group's lock is taken, and the
+ * container's counters are read without its lock (a snapshot).
+ */
+bool vstub_vfio_nl_stats(struct vstub_dev *vd, struct vstub_vfio_stats *st)
+{
+	struct vstub_vdev *vdev = vd->vfio;
+	struct vstub_group *group;
+	struct vstub_container *c;
+
+	if (!vdev)
+		return false;
+	group = vdev->group;
+	st->open = READ_ONCE(vdev->open_count) > 0;
+	mutex_lock(&group->lock);
+	c = group->container;
+	st->pinned_pages = c ? READ_ONCE(c->pinned_pages) : 0;
+	st->mappings = c ? READ_ONCE(c->dma_count) : 0;
+	mutex_unlock(&group->lock);
+	return true;
+}
