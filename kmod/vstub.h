@@ -98,11 +98,14 @@ int vstub_vfio_init(void);
 void vstub_vfio_exit(void);
 int vstub_vfio_add_dev(struct vstub_dev *vdev);
 void vstub_vfio_remove_dev(struct vstub_dev *vdev);
+/* An AER error was detected on the device (PCI error callback). */
+void vstub_vfio_error(struct vstub_dev *vdev);
 #else
 static inline int vstub_vfio_init(void) { return 0; }
 static inline void vstub_vfio_exit(void) { }
 static inline int vstub_vfio_add_dev(struct vstub_dev *vdev) { return 0; }
 static inline void vstub_vfio_remove_dev(struct vstub_dev *vdev) { }
+static inline void vstub_vfio_error(struct vstub_dev *vdev) { }
 #endif
 
 /*

@@ -9,11 +9,16 @@
  *   - cache line size, latency timer and interrupt line.
  * Every other write is dropped silently (as vfio-pci does for read-only
  * bits), in particular to MSI and MSI-X capabilities: userspace cannot
- * enable message interrupts behind vstub's back.
+ * enable message interrupts behind vstub's back (vstub enables them itself
+ * through VFIO_DEVICE_SET_IRQS).  While INTx is handed to userspace the
+ * command register's INTx disable bit is vstub's: userspace reads and
+ * writes a virtual copy (vstub_irq_cmd_read()/vstub_irq_cmd_write()), so
+ * it cannot unmask the line behind the automasking handler.
  */
 #include <linux/pci.h>
 
 #include "vstub_vfio.h"
+#include "vstub_irq.h"
 
 #define VSTUB_CMD_WRITABLE	(PCI_COMMAND_IO | PCI_COMMAND_MEMORY | \
 				 PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE)
@@ -84,7 +89,11 @@ static int vstub_cfg_read_dword(struct vstub_vdev *vdev, int where, u32 *val)
 		return 0;
 	}
 	ret = pci_user_read_config_dword(vdev->pdev, where, val);
-	return ret ? pcibios_err_to_errno(ret) : 0;
+	if (ret)
+		return pcibios_err_to_errno(ret);
+	if (where == PCI_COMMAND)	/* and the status register above it */
+		*val = (*val & 0xffff0000) | vstub_irq_cmd_read(vdev, *val);
+	return 0;
 }
 
 static int vstub_cfg_write_byte(struct vstub_vdev *vdev, int where, u32 val,
@@ -103,8 +112,7 @@ static int vstub_cfg_write_byte(struct vstub_vdev *vdev, int where, u32 val,
 static int vstub_cfg_write_dword(struct vstub_vdev *vdev, int where, u32 val,
 				 u32 mask)
 {
-	struct pci_dev *pdev = vdev->pdev;
-	u16 cmd, want, bits;
+	u16 bits;
 	int i, ret;
 
 	switch (where) {
@@ -122,14 +130,7 @@ static int vstub_cfg_write_dword(struct vstub_vdev *vdev, int where, u32 val,
 		bits = VSTUB_CMD_WRITABLE & mask;
 		if (!bits)
 			return 0;
-		ret = pci_user_read_config_word(pdev, PCI_COMMAND, &cmd);
-		if (ret)
-			return pcibios_err_to_errno(ret);
-		want = (cmd & ~bits) | (val & bits);
-		if (want == cmd)
-			return 0;
-		ret = pci_user_write_config_word(pdev, PCI_COMMAND, want);
-		return ret ? pcibios_err_to_errno(ret) : 0;
+		return vstub_irq_cmd_write(vdev, bits, val);
 	case PCI_CACHE_LINE_SIZE:	/* and PCI_LATENCY_TIMER */
 		ret = vstub_cfg_write_byte(vdev, where, val, mask, 0);
 		if (!ret)

@@ -49,39 +49,44 @@ static int vstub_first_dev(struct device *dev, void *data)
 /*
  * Without interrupt remapping (or an MSI-isolating IOMMU) a device that
  * can DMA can also write any MSI and so raise arbitrary host interrupts.
+ * Checked when a group joins a container and again at SET_IOMMU (the
+ * administrator may have cleared allow_unsafe_interrupts in between).
+ * Needs no vstub lock: @ig and @id do not change; takes @ig's mutex.
  */
-bool vstub_group_msi_ok(struct vstub_group *group)
+static bool vstub_msi_ok(struct iommu_group *ig, int id)
 {
 	struct device *dev = NULL;
-	struct vstub_vdev *vdev;
-	bool isolated;
+	bool ok;
 
-	lockdep_assert_held(&group->lock);
 	/*
 	 * Outside iommu_group_for_each_dev(): the group check takes the
 	 * group's mutex.  (The older per-device check asks the device's
 	 * IOMMU, the same for every device of a group.)
 	 */
-	iommu_group_for_each_dev(group->iommu_group, &dev, vstub_first_dev);
+	iommu_group_for_each_dev(ig, &dev, vstub_first_dev);
 	if (!dev)
 		return false;
-	isolated = vstub_group_isolated_msi(group->iommu_group, dev);
-	put_device(dev);
-	if (isolated)
-		return true;
-
-	vdev = list_first_entry(&group->devices, struct vstub_vdev,
-				group_node);
-	if (vstub_allow_unsafe_interrupts) {
-		pci_warn_once(vdev->pdev,
+	ok = vstub_group_isolated_msi(ig, dev);
+	if (ok) {
+		/* isolated: nothing to say */
+	} else if (vstub_allow_unsafe_interrupts) {
+		dev_warn_once(dev,
 			      "IOMMU group %d: interrupts are not isolated (no interrupt remapping), allowed by allow_unsafe_interrupts=1\n",
-			      group->id);
-		return true;
+			      id);
+		ok = true;
+	} else {
+		dev_warn(dev,
+			 "IOMMU group %d refused: interrupt remapping is missing, so the device could raise arbitrary interrupts; enable it (e.g. VT-d/AMD-Vi with interrupt remapping) or load vstub with allow_unsafe_interrupts=1 if you trust the device and its user\n",
+			 id);
 	}
-	pci_warn(vdev->pdev,
-		 "IOMMU group %d refused: interrupt remapping is missing, so the device could raise arbitrary interrupts; enable it (e.g. VT-d/AMD-Vi with interrupt remapping) or load vstub with allow_unsafe_interrupts=1 if you trust the device and its user\n",
-		 group->id);
-	return false;
+	put_device(dev);
+	return ok;
+}
+
+bool vstub_group_msi_ok(struct vstub_group *group)
+{
+	lockdep_assert_held(&group->lock);
+	return vstub_msi_ok(group->iommu_group, group->id);
 }
 
 /* ---- valid IOVA ranges ---- */
@@ -315,6 +320,12 @@ static int vstub_container_set_iommu(struct vstub_container *c,
 	if (c->domain || list_empty(&c->groups)) {
 		ret = -EINVAL;
 		goto out_unlock;
+	}
+	list_for_each_entry(group, &c->groups, container_node) {
+		if (!vstub_msi_ok(group->iommu_group, group->id)) {
+			ret = -EPERM;
+			goto out_unlock;
+		}
 	}
 
 	group = list_first_entry(&c->groups, struct vstub_group,

@@ -8,6 +8,11 @@
  * share one address_space (vstub_vdev.mapping), so that revoking the
  * device (hot-remove, unbind) can zap every mapping with
  * unmap_mapping_range(); a fault after that gets SIGBUS.
+ *
+ * Interrupts (vstub_irq.c) are torn down at last close and at revoke.
+ * Before revoking a device that is open, vstub signals the REQ eventfd
+ * (if userspace set one) and waits up to release_timeout_ms for the
+ * device files to be closed.
  */
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
@@ -19,6 +24,7 @@
 #include <linux/uaccess.h>
 
 #include "vstub_vfio.h"
+#include "vstub_irq.h"
 
 /* The state of one open device file. */
 struct vstub_dfile {
@@ -30,12 +36,16 @@ struct vstub_vdev *vstub_vdev_create(struct pci_dev *pdev,
 				     struct vstub_group *group)
 {
 	struct vstub_vdev *vdev;
-	int i;
+	int i, ret;
 
 	vdev = kzalloc(sizeof(*vdev), GFP_KERNEL);
 	if (!vdev)
 		return ERR_PTR(-ENOMEM);
+	ret = vstub_irq_init(vdev);
+	if (ret)
+		goto err_free;
 	kref_init(&vdev->kref);
+	init_waitqueue_head(&vdev->closed_wq);
 	mutex_init(&vdev->lock);
 	INIT_LIST_HEAD(&vdev->group_node);
 	address_space_init_once(&vdev->mapping);
@@ -46,6 +56,10 @@ struct vstub_vdev *vstub_vdev_create(struct pci_dev *pdev,
 	for (i = 0; i <= PCI_ROM_RESOURCE; i++)
 		vdev->bar_size[i] = pci_resource_len(pdev, i);
 	return vdev;
+
+err_free:
+	kfree(vdev);
+	return ERR_PTR(ret);
 }
 
 static void vstub_vdev_release_kref(struct kref *kref)
@@ -53,6 +67,7 @@ static void vstub_vdev_release_kref(struct kref *kref)
 	struct vstub_vdev *vdev = container_of(kref, struct vstub_vdev, kref);
 
 	WARN_ON(vdev->open_count);
+	vstub_irq_free(vdev);
 	vstub_group_put(vdev->group);
 	pci_dev_put(vdev->pdev);
 	mutex_destroy(&vdev->lock);
@@ -100,6 +115,8 @@ static void vstub_vdev_disable(struct vstub_vdev *vdev, bool dev_locked)
 	int i;
 
 	lockdep_assert_held(&vdev->lock);
+	/* No handler, vector or eventfd survives the last close. */
+	vstub_irq_teardown(vdev);
 	pci_clear_master(pdev);
 	unmap_mapping_range(&vdev->mapping, 0, 0, true);
 	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
@@ -130,9 +147,41 @@ static void vstub_vdev_disable(struct vstub_vdev *vdev, bool dev_locked)
 }
 
 /*
+ * vstub must get the device back (PCI remove, with device_lock held): if
+ * it is open and userspace set a REQ eventfd, signal it and wait up to
+ * release_timeout_ms for every device file to be closed.  A signal to the
+ * waiting task ends the wait early.  vstub_vdev_revoke() follows anyway.
+ */
+void vstub_vdev_request(struct vstub_vdev *vdev)
+{
+	unsigned int ms = READ_ONCE(vstub_release_timeout_ms);
+	bool asked;
+	long left;
+
+	mutex_lock(&vdev->lock);
+	asked = vdev->open_count && vstub_irq_request(vdev);
+	mutex_unlock(&vdev->lock);
+	if (!asked)
+		return;
+
+	pci_info(vdev->pdev, "asking userspace to release the device (REQ), waiting up to %u ms\n",
+		 ms);
+	left = wait_event_interruptible_timeout(vdev->closed_wq,
+						!READ_ONCE(vdev->open_count),
+						msecs_to_jiffies(ms));
+	if (left > 0)
+		pci_info(vdev->pdev, "released by userspace on request\n");
+	else if (left == 0)
+		pci_warn(vdev->pdev, "not released by userspace within %u ms: revoking access\n",
+			 ms);
+	else
+		pci_warn(vdev->pdev, "wait for userspace to release the device interrupted: revoking access\n");
+}
+
+/*
  * The device leaves vstub (PCI remove, with device_lock held): every open
- * file of it fails from now on, its BAR mappings are zapped and the
- * function is disabled as at last close.
+ * file of it fails from now on, its BAR mappings are zapped, its
+ * interrupts torn down and the function is disabled as at last close.
  */
 void vstub_vdev_revoke(struct vstub_vdev *vdev)
 {
@@ -142,6 +191,7 @@ void vstub_vdev_revoke(struct vstub_vdev *vdev)
 		pci_info(vdev->pdev, "removed while open by userspace: access revoked\n");
 		vstub_vdev_disable(vdev, true);
 	}
+	vstub_irq_teardown(vdev);
 	mutex_unlock(&vdev->lock);
 }
 
@@ -465,8 +515,8 @@ static int vstub_device_get_region_info(struct vstub_vdev *vdev,
 	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
 }
 
-/* Interrupts come later: every index is reported with no vector. */
-static int vstub_device_get_irq_info(void __user *arg)
+static int vstub_device_get_irq_info(struct vstub_vdev *vdev,
+				     void __user *arg)
 {
 	unsigned long minsz = offsetofend(struct vfio_irq_info, count);
 	struct vfio_irq_info info;
@@ -475,9 +525,37 @@ static int vstub_device_get_irq_info(void __user *arg)
 		return -EFAULT;
 	if (info.argsz < minsz || info.index >= VFIO_PCI_NUM_IRQS)
 		return -EINVAL;
-	info.flags = 0;
-	info.count = 0;
+	vstub_irq_get_info(vdev, &info);
 	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
+}
+
+static int vstub_device_set_irqs(struct vstub_vdev *vdev, void __user *arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_irq_set, count);
+	struct vfio_irq_set hdr;
+	size_t data_size = 0;
+	void *data = NULL;
+	int ret;
+
+	if (copy_from_user(&hdr, arg, minsz))
+		return -EFAULT;
+	/* The count of vectors read here cannot change while captured. */
+	ret = vstub_irq_check(vdev, &hdr, &data_size);
+	if (ret)
+		return ret;
+	if (data_size) {
+		data = memdup_user(arg + minsz, data_size);
+		if (IS_ERR(data))
+			return PTR_ERR(data);
+	}
+	mutex_lock(&vdev->lock);
+	if (vdev->revoked)
+		ret = -ENODEV;
+	else
+		ret = vstub_irq_set(vdev, &hdr, data);
+	mutex_unlock(&vdev->lock);
+	kfree(data);
+	return ret;
 }
 
 static int vstub_device_reset(struct vstub_vdev *vdev)
@@ -490,11 +568,116 @@ static int vstub_device_reset(struct vstub_vdev *vdev)
 	} else if (!vdev->reset_works) {
 		ret = -EINVAL;
 	} else {
-		/* No BAR access while the function resets: refault after. */
+		/*
+		 * No BAR access while the function resets: the mappings are
+		 * zapped and refault after (faults wait on vdev->lock).  The
+		 * PCI core saves the config state (command register with
+		 * vstub's INTx mask, MSI/MSI-X set-up) before the reset and
+		 * restores it after, so the interrupts keep working.
+		 */
 		unmap_mapping_range(&vdev->mapping, 0, 0, true);
 		ret = pci_try_reset_function(vdev->pdev);
 	}
 	mutex_unlock(&vdev->lock);
+	return ret;
+}
+
+/* Gathers the functions a slot or bus reset of a device would reset. */
+struct vstub_hot_reset_walk {
+	struct pci_slot *slot;	/* only functions of this slot, or NULL */
+	struct vfio_pci_dependent_device *devs;	/* NULL: count only */
+	u32 max;		/* entries of @devs */
+	u32 count;		/* functions found */
+	int ret;
+};
+
+static int vstub_hot_reset_one(struct pci_dev *pdev, void *data)
+{
+	struct vstub_hot_reset_walk *w = data;
+	struct vfio_pci_dependent_device *d;
+	struct iommu_group *ig;
+
+	if (w->slot && pdev->slot != w->slot)
+		return 0;
+	if (w->devs && w->count < w->max) {
+		/* As vfio-pci: a function outside any group cannot be owned. */
+		ig = iommu_group_get(&pdev->dev);
+		if (!ig) {
+			w->ret = -EPERM;
+			return 1;
+		}
+		d = &w->devs[w->count];
+		d->group_id = iommu_group_id(ig);
+		d->segment = pci_domain_nr(pdev->bus);
+		d->bus = pdev->bus->number;
+		d->devfn = pdev->devfn;
+		iommu_group_put(ig);
+	}
+	w->count++;
+	return 0;
+}
+
+/*
+ * VFIO_DEVICE_GET_PCI_HOT_RESET_INFO: the functions a slot reset (or else
+ * a secondary bus reset) of this function would reset with it, as
+ * vfio-pci lists them.  -ENODEV when neither reset is possible.
+ */
+static int vstub_device_hot_reset_info(struct vstub_vdev *vdev,
+				       void __user *arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_pci_hot_reset_info,
+					  count);
+	struct vstub_hot_reset_walk w = { };
+	struct vfio_pci_hot_reset_info hdr;
+	struct pci_dev *pdev = vdev->pdev;
+	struct pci_bus *bus;
+	size_t size;
+	int ret = 0;
+
+	if (copy_from_user(&hdr, arg, minsz))
+		return -EFAULT;
+	if (hdr.argsz < minsz)
+		return -EINVAL;
+	hdr.flags = 0;
+
+	if (pdev->slot && !pci_probe_reset_slot(pdev->slot)) {
+		w.slot = pdev->slot;
+		bus = pdev->slot->bus;
+	} else if (!pci_probe_reset_bus(pdev->bus)) {
+		bus = pdev->bus;
+	} else {
+		return -ENODEV;
+	}
+
+	pci_walk_bus(bus, vstub_hot_reset_one, &w);
+	size = array_size(w.count, sizeof(*w.devs));
+	if (hdr.argsz - minsz < size) {
+		hdr.count = w.count;
+		ret = -ENOSPC;
+		goto out_copy;
+	}
+	w.devs = kcalloc(w.count, sizeof(*w.devs), GFP_KERNEL);
+	if (!w.devs)
+		return -ENOMEM;
+	w.max = w.count;
+	w.count = 0;
+	pci_walk_bus(bus, vstub_hot_reset_one, &w);
+	if (w.ret) {
+		ret = w.ret;
+		goto out_free;
+	}
+	/* Functions that appeared since the count are not listed. */
+	hdr.count = min(w.count, w.max);
+	if (copy_to_user(arg + minsz, w.devs,
+			 hdr.count * sizeof(*w.devs))) {
+		ret = -EFAULT;
+		goto out_free;
+	}
+out_copy:
+	if (copy_to_user(arg, &hdr, minsz))
+		ret = -EFAULT;
+out_free:
+	kfree(w.devs);
 	return ret;
 }
 
@@ -518,11 +701,15 @@ static long vstub_device_ioctl(struct file *file, unsigned int cmd,
 	case VFIO_DEVICE_GET_REGION_INFO:
 		return vstub_device_get_region_info(vdev, uarg);
 	case VFIO_DEVICE_GET_IRQ_INFO:
-		return vstub_device_get_irq_info(uarg);
+		return vstub_device_get_irq_info(vdev, uarg);
 	case VFIO_DEVICE_SET_IRQS:
-		return -EINVAL;
+		return vstub_device_set_irqs(vdev, uarg);
 	case VFIO_DEVICE_RESET:
 		return vstub_device_reset(vdev);
+	case VFIO_DEVICE_GET_PCI_HOT_RESET_INFO:
+		return vstub_device_hot_reset_info(vdev, uarg);
+	case VFIO_DEVICE_PCI_HOT_RESET:
+		return -EOPNOTSUPP;	/* not implemented (yet) */
 	default:
 		return -ENOTTY;
 	}
@@ -538,6 +725,7 @@ static int vstub_device_release(struct inode *inode, struct file *file)
 	if (!--vdev->open_count && !vdev->revoked)
 		vstub_vdev_disable(vdev, false);
 	mutex_unlock(&vdev->lock);
+	wake_up_all(&vdev->closed_wq);
 
 	vstub_group_device_closed(group);
 	fput(df->group_file);

@@ -269,12 +269,31 @@ static int vstub_sriov_configure(struct pci_dev *pdev, int num_vfs)
 	return num_vfs;
 }
 
+/*
+ * An AER error on a captured device: the VFIO personality tells its user
+ * (ERR eventfd); vstub itself has nothing to recover.
+ */
+static pci_ers_result_t vstub_error_detected(struct pci_dev *pdev,
+					     pci_channel_state_t state)
+{
+	struct vstub_dev *vdev = pci_get_drvdata(pdev);
+
+	if (vdev)
+		vstub_vfio_error(vdev);
+	return PCI_ERS_RESULT_CAN_RECOVER;
+}
+
+static const struct pci_error_handlers vstub_err_handlers = {
+	.error_detected		= vstub_error_detected,
+};
+
 struct pci_driver vstub_pci_driver = {
 	.name			= VSTUB_DRV_NAME,
 	.id_table		= NULL,
 	.probe			= vstub_probe,
 	.remove			= vstub_remove,
 	.sriov_configure	= vstub_sriov_configure,
+	.err_handler		= &vstub_err_handlers,
 	.groups			= vstub_drv_groups,
 	.driver_managed_dma	= true,
 };

@@ -16,6 +16,7 @@
 #include <linux/slab.h>
 
 #include "vstub_vfio.h"
+#include "vstub_irq.h"
 
 static bool vfio_compat;
 module_param(vfio_compat, bool, 0444);
@@ -32,6 +33,11 @@ unsigned int vstub_dma_entry_limit = 65535;
 module_param_named(dma_entry_limit, vstub_dma_entry_limit, uint, 0644);
 MODULE_PARM_DESC(dma_entry_limit,
 		 "Maximum number of DMA mappings per container (default 65535)");
+
+unsigned int vstub_release_timeout_ms = 10000;
+module_param_named(release_timeout_ms, vstub_release_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(release_timeout_ms,
+		 "How long a device release waits for userspace to close a device it was asked (VFIO REQ eventfd) to give back, before revoking it (ms, default 10000)");
 
 /* Minor 0 is the container node; groups use 1 .. VSTUB_VFIO_MINORS - 1. */
 #define VSTUB_VFIO_MINORS	4096
@@ -198,6 +204,8 @@ void vstub_vfio_remove_dev(struct vstub_dev *vd)
 		return;
 	group = vdev->group;
 
+	/* Ask userspace to give the device back, if it listens. */
+	vstub_vdev_request(vdev);
 	/* Open device files now fail, their BAR mappings are gone. */
 	vstub_vdev_revoke(vdev);
 
@@ -217,6 +225,15 @@ void vstub_vfio_remove_dev(struct vstub_dev *vd)
 
 	vd->vfio = NULL;
 	vstub_vdev_put(vdev);
+}
+
+/* PCI error callback (device_lock held, so vd->vfio is stable). */
+void vstub_vfio_error(struct vstub_dev *vd)
+{
+	struct vstub_vdev *vdev = vd->vfio;
+
+	if (vdev)
+		vstub_irq_error(vdev);
 }
 
 /*

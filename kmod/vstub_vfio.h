@@ -25,6 +25,8 @@
  *   vstub_group.lock -> vstub_container.lock  (attach, detach, teardown)
  *   vstub_container.lock -> the IOMMU group's own mutex
  *   vstub_vdev.lock is never held while taking a group or container lock.
+ *   vstub_vdev.lock -> vstub_irqs.lock (a leaf spinlock, see vstub_irq.c;
+ *   also taken by the INTx handler and the PCI error callback)
  *   (the PCI core takes device_lock around probe/remove; vstub never
  *   sleeps on a device_lock from its file operations, it only uses the
  *   try-variants of the PCI reset helpers.)
@@ -42,6 +44,7 @@
 #include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/rbtree.h>
+#include <linux/wait.h>
 #include <uapi/linux/vfio.h>
 
 #include "vstub.h"
@@ -49,12 +52,15 @@
 /* Module parameters (vstub_vfio.c). */
 extern bool vstub_allow_unsafe_interrupts;
 extern unsigned int vstub_dma_entry_limit;
+extern unsigned int vstub_release_timeout_ms;
 
 /* VFIO region offsets: index in the top bits, as vfio-pci (DPDK relies). */
 #define VSTUB_OFFSET_SHIFT	40
 #define VSTUB_OFFSET_MASK	((1ULL << VSTUB_OFFSET_SHIFT) - 1)
 #define VSTUB_OFFSET_TO_INDEX(off)	((off) >> VSTUB_OFFSET_SHIFT)
 #define VSTUB_INDEX_TO_OFFSET(idx)	((u64)(idx) << VSTUB_OFFSET_SHIFT)
+
+struct vstub_irqs;
 
 /* A valid IOVA range [start, last] of a container. */
 struct vstub_iova_range {
@@ -130,6 +136,10 @@ struct vstub_group {
  * @group_node:  on @group->devices, under @group->lock
  * @mapping:     address_space of all device files' BAR mmaps, so that
  *               they can be zapped at revoke time
+ * @closed_wq:   woken when @open_count drops, for the PCI remove path that
+ *               waits for userspace to give the device back (REQ)
+ * @irqs:        interrupt state (vstub_irq.c), allocated with the vdev and
+ *               freed with it; changed under @lock and its own spinlock
  * @lock:        protects every field below
  * @revoked:     the device was removed from vstub: every operation fails
  * @open_count:  number of open device files
@@ -147,6 +157,8 @@ struct vstub_vdev {
 	struct vstub_group *group;
 	struct list_head group_node;
 	struct address_space mapping;
+	wait_queue_head_t closed_wq;
+	struct vstub_irqs *irqs;
 	struct mutex lock;
 	bool revoked;
 	unsigned int open_count;
@@ -196,6 +208,7 @@ bool vstub_dma_ranges_cover(struct vstub_container *c,
 struct vstub_vdev *vstub_vdev_create(struct pci_dev *pdev,
 				     struct vstub_group *group);
 void vstub_vdev_put(struct vstub_vdev *vdev);
+void vstub_vdev_request(struct vstub_vdev *vdev);
 void vstub_vdev_revoke(struct vstub_vdev *vdev);
 struct file *vstub_vdev_open_file(struct vstub_vdev *vdev,
 				  struct file *group_file);

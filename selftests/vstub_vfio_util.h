@@ -11,11 +11,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,12 +31,17 @@
 /* QEMU edu device (docs/specs/edu.txt). */
 #define EDU_REG_ID		0x00
 #define EDU_REG_LIVENESS	0x04
+#define EDU_REG_IRQ_STATUS	0x24
+#define EDU_REG_IRQ_RAISE	0x60	/* ORs the value into the status */
+#define EDU_REG_IRQ_ACK		0x64	/* clears these status bits */
 #define EDU_REG_DMA_SRC		0x80
 #define EDU_REG_DMA_DST		0x88
 #define EDU_REG_DMA_COUNT	0x90
 #define EDU_REG_DMA_CMD		0x98
 #define EDU_DMA_START		0x1
 #define EDU_DMA_TO_RAM		0x2	/* device -> RAM; clear: RAM -> device */
+#define EDU_DMA_IRQ		0x4	/* raise an interrupt when done */
+#define EDU_IRQ_DMA		0x100	/* the status bit a DMA completion sets */
 #define EDU_DEV_BUF		0x40000	/* the device's 4 KiB buffer */
 #define EDU_DMA_MAX		4095	/* QEMU 7.2 aborts on 4096 */
 
@@ -260,6 +267,92 @@ static inline int edu_dma(uint8_t *bar, uint32_t src, uint32_t dst,
 		ms -= 5;
 	}
 	return 0;
+}
+
+/* ---- interrupts (VFIO_DEVICE_SET_IRQS) ---- */
+
+/* Give vectors [@start, @start + @count) of @index the eventfds @fds. */
+static inline int vfio_irq_set_fds(int device, unsigned int index,
+				   unsigned int start, unsigned int count,
+				   const int32_t *fds)
+{
+	size_t sz = sizeof(struct vfio_irq_set) + count * sizeof(int32_t);
+	struct vfio_irq_set *set = calloc(1, sz);
+	int ret;
+
+	if (!set)
+		return -ENOMEM;
+	set->argsz = sz;
+	set->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
+	set->index = index;
+	set->start = start;
+	set->count = count;
+	if (count)
+		memcpy(set->data, fds, count * sizeof(int32_t));
+	ret = ioctl(device, VFIO_DEVICE_SET_IRQS, set) ? -errno : 0;
+	free(set);
+	return ret;
+}
+
+/*
+ * DATA_NONE with @action (VFIO_IRQ_SET_ACTION_*): TRIGGER with count 0
+ * disables @index, with count > 0 signals the eventfds (loopback).
+ */
+static inline int vfio_irq_set_none(int device, unsigned int index,
+				    uint32_t action, unsigned int start,
+				    unsigned int count)
+{
+	struct vfio_irq_set set = {
+		.argsz = sizeof(set),
+		.flags = VFIO_IRQ_SET_DATA_NONE | action,
+		.index = index,
+		.start = start,
+		.count = count,
+	};
+
+	return ioctl(device, VFIO_DEVICE_SET_IRQS, &set) ? -errno : 0;
+}
+
+/* DATA_BOOL with @action: only the vectors whose @bools byte is set. */
+static inline int vfio_irq_set_bools(int device, unsigned int index,
+				     uint32_t action, unsigned int start,
+				     unsigned int count, const uint8_t *bools)
+{
+	size_t sz = sizeof(struct vfio_irq_set) + count;
+	struct vfio_irq_set *set = calloc(1, sz);
+	int ret;
+
+	if (!set)
+		return -ENOMEM;
+	set->argsz = sz;
+	set->flags = VFIO_IRQ_SET_DATA_BOOL | action;
+	set->index = index;
+	set->start = start;
+	set->count = count;
+	memcpy(set->data, bools, count);
+	ret = ioctl(device, VFIO_DEVICE_SET_IRQS, set) ? -errno : 0;
+	free(set);
+	return ret;
+}
+
+/*
+ * Wait up to @ms for eventfd @fd to be signalled; returns its counter
+ * (and resets it), 0 on time-out, or -errno.
+ */
+static inline int64_t eventfd_wait(int fd, int ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	uint64_t val;
+	int n;
+
+	n = poll(&pfd, 1, ms);
+	if (n < 0)
+		return -errno;
+	if (!n)
+		return 0;
+	if (read(fd, &val, sizeof(val)) != sizeof(val))
+		return -errno;
+	return (int64_t)val;
 }
 
 #endif /* _VSTUB_VFIO_UTIL_H */
