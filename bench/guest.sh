@@ -6,6 +6,8 @@
 # limit raised for a fair run, and vstub_bench measures both through the
 # same VFIO ABI.  Output: vstub_bench's CSV lines on stdout.
 set -u
+# VSTUB_BENCH_ARGS and VSTUB_BENCH_HUGEPAGES come from the host.
+. /vstub.conf
 
 ko=/lib/modules/$VSTUB_KVER
 nics=$(for d in /sys/bus/pci/devices/*; do
@@ -19,12 +21,23 @@ if [ $# -lt 2 ]; then
 fi
 a=$1 b=$2
 
+# insmod NAME [PARAM...]: the module file may spell NAME with - or _.
+ins() {
+	n=$1
+	shift
+	for f in "$ko/$n.ko" "$ko/$(echo "$n" | tr _ -).ko"; do
+		[ -e "$f" ] && { insmod "$f" "$@"; return; }
+	done
+	echo "bench: no module $n in $ko"
+	return 1
+}
+
 # type1 with a limit that lets it reach a million mappings.
 rmmod vfio_pci vfio_pci_core vfio_iommu_type1 2>/dev/null
-insmod "$ko/vfio_iommu_type1.ko" dma_entry_limit=4000000 || exit 1
-insmod "$ko/vfio_pci_core.ko" 2>/dev/null
-insmod "$ko/vfio_pci.ko" || exit 1
-insmod /lib/modules/vstub.ko || exit 1
+ins vfio_iommu_type1 dma_entry_limit=4000000 || exit 1
+ins vfio_pci_core || exit 1
+ins vfio_pci || exit 1
+insmod /lib/modules/vstub.ko dma_entry_limit=4000000 || exit 1
 
 echo "$a" >/sys/bus/pci/drivers/vstub/capture || exit 1
 echo vfio-pci >"/sys/bus/pci/devices/$b/driver_override"

@@ -23,33 +23,43 @@ struct vstub_dma_run {
 
 /**
  * struct vstub_dma - one MAP_DMA mapping
- * @node:    in the container's dma_tree
- * @list:    on a local list between IOMMU unmap and unpin
+ * @node:    in the container's dma_tree, until taken out for unmapping
+ * @list:    then on a local list between IOMMU unmap and unpin (the two
+ *           states never overlap, so they share storage)
  * @iova:    first IOVA
  * @size:    length in bytes
  * @vaddr:   user address in @mm
  * @prot:    IOMMU_READ / IOMMU_WRITE
  * @mm:      the mapping task's mm (mmgrab'd): locked_vm is accounted there
  * @npinned: pages accounted in @mm's locked_vm
- * @runs:    pinned pages as runs of contiguous pfns
+ * @runs:    pinned pages as runs of contiguous pfns (&@run0 while one
+ *           run is enough: the common case, saved an allocation)
  * @nr_runs: runs in use
  * @cap_runs: runs allocated
+ * @run0:    storage of the first run
+ *
+ * Laid out to fit 96 bytes on 64-bit: with a million mappings, every
+ * byte here counts.  A mapping is therefore limited to UINT_MAX pages.
  */
 struct vstub_dma {
-	struct rb_node node;
-	struct list_head list;
+	union {
+		struct rb_node node;
+		struct list_head list;
+	};
 	u64 iova;
 	u64 size;
 	unsigned long vaddr;
-	int prot;
 	struct mm_struct *mm;
-	unsigned long npinned;
 	struct vstub_dma_run *runs;
-	unsigned long nr_runs;
-	unsigned long cap_runs;
+	unsigned int npinned;
+	unsigned int nr_runs;
+	unsigned int cap_runs;
+	int prot;
+	struct vstub_dma_run run0;
 };
 
 #define VSTUB_PIN_BATCH		(PAGE_SIZE / sizeof(struct page *))
+#define VSTUB_PIN_FEW		16UL
 
 /* Any mapping overlapping [start, last]. */
 static struct vstub_dma *vstub_dma_find(struct vstub_container *c,
@@ -135,15 +145,18 @@ static int vstub_dma_add_page(struct vstub_dma *dma, unsigned long pfn)
 		}
 	}
 	if (dma->nr_runs == dma->cap_runs) {
-		unsigned long cap = dma->cap_runs ? dma->cap_runs * 2 : 16;
+		unsigned int cap = dma->cap_runs < 16 ? 16 : dma->cap_runs * 2;
 		struct vstub_dma_run *runs;
+
+		if (dma->cap_runs > UINT_MAX / 2)
+			return -ENOMEM;
 
 		runs = kvmalloc_array(cap, sizeof(*runs), GFP_KERNEL_ACCOUNT);
 		if (!runs)
 			return -ENOMEM;
-		if (dma->nr_runs)
-			memcpy(runs, dma->runs, dma->nr_runs * sizeof(*runs));
-		kvfree(dma->runs);
+		memcpy(runs, dma->runs, dma->nr_runs * sizeof(*runs));
+		if (dma->runs != &dma->run0)
+			kvfree(dma->runs);
 		dma->runs = runs;
 		dma->cap_runs = cap;
 	}
@@ -173,7 +186,8 @@ static void vstub_dma_free(struct vstub_dma *dma)
 		mmput(dma->mm);
 	}
 	mmdrop(dma->mm);
-	kvfree(dma->runs);
+	if (dma->runs != &dma->run0)
+		kvfree(dma->runs);
 	kfree(dma);
 }
 
@@ -182,16 +196,22 @@ static int vstub_dma_pin(struct vstub_dma *dma)
 {
 	unsigned int gup_flags = FOLL_LONGTERM;
 	unsigned long total = dma->size >> PAGE_SHIFT;
-	unsigned long done = 0, i;
-	struct page **pages;
+	unsigned long done = 0, i, batch = VSTUB_PIN_BATCH;
+	struct page *few[VSTUB_PIN_FEW];
+	struct page **pages = few;
 	long got;
 	int ret = 0;
 
 	if (dma->prot & IOMMU_WRITE)
 		gup_flags |= FOLL_WRITE;
-	pages = (struct page **)__get_free_page(GFP_KERNEL);
-	if (!pages)
-		return -ENOMEM;
+	/* Small mappings (the per-op hot path) need no page array. */
+	if (total <= VSTUB_PIN_FEW) {
+		batch = VSTUB_PIN_FEW;
+	} else {
+		pages = (struct page **)__get_free_page(GFP_KERNEL);
+		if (!pages)
+			return -ENOMEM;
+	}
 
 	while (done < total) {
 		if (fatal_signal_pending(current)) {
@@ -199,8 +219,7 @@ static int vstub_dma_pin(struct vstub_dma *dma)
 			break;
 		}
 		got = pin_user_pages_fast(dma->vaddr + (done << PAGE_SHIFT),
-					  min_t(unsigned long, total - done,
-						VSTUB_PIN_BATCH),
+					  min(total - done, batch),
 					  gup_flags, pages);
 		if (got <= 0) {
 			ret = got ? got : -EFAULT;
@@ -230,7 +249,8 @@ static int vstub_dma_pin(struct vstub_dma *dma)
 		done += got;
 		cond_resched();
 	}
-	free_page((unsigned long)pages);
+	if (pages != few)
+		free_page((unsigned long)pages);
 	return ret;
 }
 
@@ -290,7 +310,8 @@ int vstub_dma_map(struct vstub_container *c,
 	/* No wrap of either address space; vaddr must fit a pointer. */
 	if (check_add_overflow(iova, size - 1, &iova_last) ||
 	    check_add_overflow(map->vaddr, size - 1, &vaddr_last) ||
-	    vaddr_last != (unsigned long)vaddr_last)
+	    vaddr_last != (unsigned long)vaddr_last ||
+	    (size >> PAGE_SHIFT) > UINT_MAX)
 		return -EINVAL;
 
 	if (vstub_dma_find(c, iova, iova_last))
@@ -307,6 +328,8 @@ int vstub_dma_map(struct vstub_container *c,
 	dma->size = size;
 	dma->vaddr = map->vaddr;
 	dma->prot = prot;
+	dma->runs = &dma->run0;
+	dma->cap_runs = 1;
 	dma->mm = current->mm;
 	mmgrab(dma->mm);
 
@@ -353,6 +376,7 @@ static void vstub_dma_take(struct vstub_container *c, struct vstub_dma *dma,
 	rb_erase(&dma->node, &c->dma_tree);
 	c->dma_count--;
 	c->pinned_pages -= dma->npinned;
+	/* @node is dead now: its storage becomes @list. */
 	list_add_tail(&dma->list, victims);
 }
 
