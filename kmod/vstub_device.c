@@ -573,10 +573,12 @@ static int vstub_device_reset(struct vstub_vdev *vdev)
 		 * zapped and refault after (faults wait on vdev->lock).  The
 		 * PCI core saves the config state (command register with
 		 * vstub's INTx mask, MSI/MSI-X set-up) before the reset and
-		 * restores it after, so the interrupts keep working.
+		 * restores it after, so the interrupts keep working; the
+		 * INTx mask is then brought back in line with vstub's.
 		 */
 		unmap_mapping_range(&vdev->mapping, 0, 0, true);
 		ret = pci_try_reset_function(vdev->pdev);
+		vstub_irq_reset_done(vdev);
 	}
 	mutex_unlock(&vdev->lock);
 	return ret;

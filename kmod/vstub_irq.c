@@ -670,6 +670,25 @@ int vstub_irq_cmd_write(struct vstub_vdev *vdev, u16 bits, u16 val)
 	return ret ? pcibios_err_to_errno(ret) : 0;
 }
 
+/*
+ * After a function reset: the PCI core restored the command register as
+ * it saved it before the reset, which may predate a masking by the INTx
+ * handler.  Make the device's INTx disable bit agree with vstub's state
+ * again (vdev->lock held).
+ */
+void vstub_irq_reset_done(struct vstub_vdev *vdev)
+{
+	struct vstub_irqs *irqs = vdev->irqs;
+	unsigned long flags;
+
+	lockdep_assert_held(&vdev->lock);
+	if (!vstub_intx_enabled(irqs))
+		return;
+	spin_lock_irqsave(&irqs->lock, flags);
+	pci_intx(vdev->pdev, !irqs->intx_masked);
+	spin_unlock_irqrestore(&irqs->lock, flags);
+}
+
 /* An AER error on the device: tell userspace through the ERR eventfd. */
 void vstub_irq_error(struct vstub_vdev *vdev)
 {

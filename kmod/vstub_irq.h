@@ -5,8 +5,8 @@
  * vstub_irq_init()/vstub_irq_free() bracket a vstub_vdev's life (free
  * only once vstub_irq_teardown() ran, or nothing was ever enabled);
  * vstub_irq_check(), vstub_irq_set(), vstub_irq_get_info(),
- * vstub_irq_cmd_read(), vstub_irq_cmd_write() and vstub_irq_teardown()
- * are called with vdev->lock held; vstub_irq_error() and
+ * vstub_irq_cmd_read(), vstub_irq_cmd_write(), vstub_irq_reset_done() and
+ * vstub_irq_teardown() are called with vdev->lock held; vstub_irq_error() and
  * vstub_irq_request() from any context that may take a spinlock.
  */
 #ifndef _VSTUB_IRQ_H
@@ -27,6 +27,7 @@ int vstub_irq_set(struct vstub_vdev *vdev, struct vfio_irq_set *hdr,
 		  const void *data);
 u16 vstub_irq_cmd_read(struct vstub_vdev *vdev, u16 cmd);
 int vstub_irq_cmd_write(struct vstub_vdev *vdev, u16 bits, u16 val);
+void vstub_irq_reset_done(struct vstub_vdev *vdev);
 void vstub_irq_teardown(struct vstub_vdev *vdev);
 void vstub_irq_error(struct vstub_vdev *vdev);
 bool vstub_irq_request(struct vstub_vdev *vdev);

@@ -469,6 +469,28 @@ TEST_F_TIMEOUT(irq, msix_e1000e, 120)
 					     VFIO_IRQ_SET_ACTION_TRIGGER, 0,
 					     6));
 
+	/* ERR (PCI Express): an eventfd, its loopback, de-assigned. */
+	fds[0] = self->efd[5];
+	ASSERT_EQ(0, vfio_irq_set_fds(dev, VFIO_PCI_ERR_IRQ_INDEX, 0, 1,
+				      fds));
+	EXPECT_EQ(0, vfio_irq_set_none(dev, VFIO_PCI_ERR_IRQ_INDEX,
+				       VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1));
+	EXPECT_EQ(1, eventfd_wait(self->efd[5], IRQ_MS));
+	EXPECT_EQ(0, vfio_irq_set_bools(dev, VFIO_PCI_ERR_IRQ_INDEX,
+					VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1,
+					(uint8_t[]){ 0 }));
+	EXPECT_EQ(0, eventfd_wait(self->efd[5], 100));
+	EXPECT_EQ(-EINVAL, vfio_irq_set_none(dev, VFIO_PCI_ERR_IRQ_INDEX,
+					     VFIO_IRQ_SET_ACTION_MASK, 0, 1));
+	fds[0] = -1;
+	ASSERT_EQ(0, vfio_irq_set_fds(dev, VFIO_PCI_ERR_IRQ_INDEX, 0, 1,
+				      fds));
+	EXPECT_EQ(0, vfio_irq_set_none(dev, VFIO_PCI_ERR_IRQ_INDEX,
+				       VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1));
+	EXPECT_EQ(0, eventfd_wait(self->efd[5], 100));
+	/* ERR and REQ do not count as vectors of /proc/interrupts. */
+	EXPECT_EQ(2, irq_lines("vstub-"));
+
 	/* Closing the device frees everything. */
 	vfio_ctx_close(&w);
 	EXPECT_EQ(0, irq_lines("vstub-"));
@@ -697,11 +719,18 @@ TEST_F_TIMEOUT(irq, req, 120)
 	struct releaser r = { 0 };
 	struct timespec t0, t1;
 	int32_t fd = self->efd[0], msi = self->efd[1];
+	int status;
 	pthread_t th;
+	pid_t pid;
 
-	/* 1. The user closes the device when asked: release goes on. */
+	/* 0. Loopback on REQ. */
 	ASSERT_EQ(0, vfio_irq_set_fds(self->v.device, VFIO_PCI_REQ_IRQ_INDEX,
 				      0, 1, &fd));
+	EXPECT_EQ(0, vfio_irq_set_none(self->v.device, VFIO_PCI_REQ_IRQ_INDEX,
+				       VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1));
+	EXPECT_EQ(1, eventfd_wait(fd, IRQ_MS));
+
+	/* 1. The user closes the device when asked: release goes on. */
 	ASSERT_EQ(0, vfio_irq_set_fds(self->v.device, VFIO_PCI_MSI_IRQ_INDEX,
 				      0, 1, &msi));
 	vstub_strlcpy(r.bdf, self->edu, sizeof(r.bdf));
@@ -740,8 +769,31 @@ TEST_F_TIMEOUT(irq, req, 120)
 	EXPECT_EQ(0, irq_lines("vstub-"));
 	vfio_ctx_close(&self->v);
 
-	/* 3. No REQ eventfd: nobody to ask, released at once. */
-	ASSERT_EQ(0, capture(self->edu));
+	/* 3. The releasing task is killed while it waits: revoked at once. */
+	ASSERT_EQ(0, load_vstub("release_timeout_ms=60000", false, self->edu));
+	ASSERT_EQ(0, kmsg_mark(self->mark, sizeof(self->mark)));
+	ASSERT_EQ(0, vfio_open_device(&self->v, VSTUB_NODE_DIR, self->edu,
+				      VFIO_TYPE1v2_IOMMU));
+	ASSERT_EQ(0, vfio_irq_set_fds(self->v.device, VFIO_PCI_REQ_IRQ_INDEX,
+				      0, 1, &fd));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid)
+		_exit(vstub_write("release", self->edu) ? 1 : 0);
+	EXPECT_EQ(1, eventfd_wait(fd, IRQ_MS));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	EXPECT_LT(ms_since(&t0, &t1), 5000);
+	EXPECT_TRUE(dmesg_since(self->mark, "interrupted: revoking access"));
+	EXPECT_EQ(-1, ioctl(self->v.device, VFIO_DEVICE_GET_INFO, &di));
+	EXPECT_EQ(ENODEV, errno);
+	vfio_ctx_close(&self->v);
+
+	/* 4. No REQ eventfd: nobody to ask, released at once. */
+	if (!pci_driver_is(self->edu, "vstub"))
+		ASSERT_EQ(0, capture(self->edu));
 	ASSERT_EQ(0, kmsg_mark(self->mark, sizeof(self->mark)));
 	ASSERT_EQ(0, vfio_open_device(&self->v, VSTUB_NODE_DIR, self->edu,
 				      VFIO_TYPE1v2_IOMMU));
