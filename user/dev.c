@@ -13,6 +13,11 @@
 
 #include "vstubctl.h"
 
+/* names[i], or "unknown" past the table or in one of its holes. */
+#define NAME_OF(names, i) \
+	((i) < sizeof(names) / sizeof((names)[0]) && (names)[i] ? \
+	 (names)[i] : "unknown")
+
 const char *reason_name(unsigned int reason)
 {
 	static const char * const names[] = {
@@ -23,8 +28,7 @@ const char *reason_name(unsigned int reason)
 		[VSTUB_NL_REASON_VF]	 = "vf",
 	};
 
-	return reason < sizeof(names) / sizeof(names[0]) ? names[reason] :
-	       "unknown";
+	return NAME_OF(names, reason);
 }
 
 const char *dma_mode_name(unsigned int mode)
@@ -38,8 +42,7 @@ const char *dma_mode_name(unsigned int mode)
 		[VSTUB_DMA_OTHER]	= "other",
 	};
 
-	return mode < sizeof(names) / sizeof(names[0]) ? names[mode] :
-	       "unknown";
+	return NAME_OF(names, mode);
 }
 
 const char *resv_type_name(unsigned int type)
@@ -53,8 +56,7 @@ const char *resv_type_name(unsigned int type)
 		[VSTUB_RESV_OTHER]		= "other",
 	};
 
-	return type < sizeof(names) / sizeof(names[0]) ? names[type] :
-	       "unknown";
+	return NAME_OF(names, type);
 }
 
 int arg_bdf(struct ctx *ctx, const char *arg, char *bdf, size_t len)
