@@ -541,4 +541,38 @@ static inline bool dmesg_since(const char *mark, const char *needle)
 	return dmesg_line_since(mark, needle, NULL);
 }
 
+/* ---- VFIO tests: vstub holding edu ------------------------------------ */
+
+/* Does this configuration lack interrupt remapping (VSTUB_INTREMAP)? */
+static inline bool vstub_no_intremap(void)
+{
+	return !vstub_env_is("VSTUB_INTREMAP", "1");
+}
+
+/*
+ * (Re)load vstub capturing edu (@edu, its BDF) by ID, plus @extra
+ * parameters.  Without interrupt remapping the group would be refused, so
+ * allow it there unless @strict.
+ */
+static inline int vstub_load_edu(const char *extra, bool strict,
+				 const char *edu)
+{
+	char params[256];
+	int ret;
+
+	ret = vstub_unload_if_loaded();
+	if (ret)
+		return ret;
+	if (!pci_driver_is(edu, ""))
+		pci_unbind(edu);
+	snprintf(params, sizeof(params), "ids=1234:11e8%s %s",
+		 vstub_no_intremap() && !strict ?
+		 " allow_unsafe_interrupts=1" : "",
+		 extra ? extra : "");
+	ret = vstub_load(params);
+	if (ret)
+		return ret;
+	return pci_wait_driver(edu, "vstub", 5000) ? 0 : -ENODEV;
+}
+
 #endif /* _VSTUB_TEST_H */

@@ -87,35 +87,6 @@ static long vmlck_kb(void)
 	return val;
 }
 
-static bool no_intremap(void)
-{
-	return !vstub_env_is("VSTUB_INTREMAP", "1");
-}
-
-/*
- * (Re)load vstub capturing edu by ID, plus @extra parameters.  Without
- * interrupt remapping the group would be refused, so allow it there
- * unless @strict.
- */
-static int load_vstub(const char *extra, bool strict, const char *edu)
-{
-	char params[256];
-	int ret;
-
-	ret = vstub_unload_if_loaded();
-	if (ret)
-		return ret;
-	if (!pci_driver_is(edu, ""))
-		pci_unbind(edu);
-	snprintf(params, sizeof(params), "ids=1234:11e8%s %s",
-		 no_intremap() && !strict ? " allow_unsafe_interrupts=1" : "",
-		 extra ? extra : "");
-	ret = vstub_load(params);
-	if (ret)
-		return ret;
-	return pci_wait_driver(edu, "vstub", 5000) ? 0 : -ENODEV;
-}
-
 static void *alloc_buf(size_t size, int fill)
 {
 	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
@@ -222,7 +193,7 @@ FIXTURE_SETUP(dma)
 {
 	vfio_ctx_init(&self->v);
 	ASSERT_EQ(0, pci_find(EDU_VENDOR, EDU_DEVICE, 0, self->edu, BDF_LEN));
-	ASSERT_EQ(0, load_vstub(NULL, false, self->edu));
+	ASSERT_EQ(0, vstub_load_edu(NULL, false, self->edu));
 	ASSERT_EQ(0, kmsg_mark(self->mark, sizeof(self->mark)));
 	self->pins0 = pins_held();
 	self->lck0 = vmlck_kb();
@@ -745,7 +716,7 @@ TEST_F_TIMEOUT(solo, entry_limit, 120)
 
 	vfio_ctx_init(&v);
 	ASSERT_EQ(0, pci_find(EDU_VENDOR, EDU_DEVICE, 0, edu, BDF_LEN));
-	ASSERT_EQ(0, load_vstub("dma_entry_limit=4", false, edu));
+	ASSERT_EQ(0, vstub_load_edu("dma_entry_limit=4", false, edu));
 	ASSERT_EQ(0, vfio_open_device(&v, VSTUB_NODE_DIR, edu,
 				      VFIO_TYPE1v2_IOMMU));
 	buf = alloc_buf(8 * PG, 0);
@@ -958,11 +929,11 @@ TEST_F_TIMEOUT(dma, interrupt_isolation, 120)
 
 	vfio_ctx_close(&self->v);
 	vfio_ctx_init(&w);
-	ASSERT_EQ(0, load_vstub(NULL, true, self->edu));
+	ASSERT_EQ(0, vstub_load_edu(NULL, true, self->edu));
 	ASSERT_EQ(0, kmsg_mark(mark, sizeof(mark)));
 	ASSERT_EQ(0, vfio_open_container(&w, VSTUB_NODE_DIR));
 	ASSERT_EQ(0, vfio_open_group(&w, VSTUB_NODE_DIR, self->edu));
-	if (!no_intremap()) {
+	if (!vstub_no_intremap()) {
 		EXPECT_EQ(0, ioctl(w.group, VFIO_GROUP_SET_CONTAINER,
 				   &w.container));
 		vfio_ctx_close(&w);
@@ -995,7 +966,7 @@ TEST_F_TIMEOUT(solo, not_viable, 120)
 	    !pci_driver_is("0000:00:1f.2", "ahci"))
 		SKIP(return, "no shared group with an ahci device here");
 	snprintf(lpc, sizeof(lpc), "0000:00:1f.3");
-	ASSERT_EQ(0, load_vstub(NULL, false, edu));
+	ASSERT_EQ(0, vstub_load_edu(NULL, false, edu));
 	ASSERT_EQ(0, kmsg_mark(mark, sizeof(mark)));
 	ASSERT_EQ(0, vstub_write("capture", lpc));
 	for (i = 0; i < 100 && !pci_driver_is(lpc, "vstub"); i++)
@@ -1087,11 +1058,11 @@ TEST_F_TIMEOUT(dma, vfio_compat, 180)
 
 	/* Refused while vfio.ko holds /dev/vfio. */
 	ASSERT_EQ(0, kmsg_mark(mark, sizeof(mark)));
-	EXPECT_EQ(-EBUSY, load_vstub("vfio_compat=1", false, self->edu));
+	EXPECT_EQ(-EBUSY, vstub_load_edu("vfio_compat=1", false, self->edu));
 	EXPECT_TRUE(dmesg_since(mark, "vfio_compat=1 refused"));
 
 	ASSERT_EQ(0, unload_vfio());
-	ASSERT_EQ(0, load_vstub("vfio_compat=1", false, self->edu));
+	ASSERT_EQ(0, vstub_load_edu("vfio_compat=1", false, self->edu));
 	EXPECT_TRUE(node_is_vstub(VFIO_NODE_DIR "/vfio"));
 	ASSERT_EQ(0, vfio_open_device(&w, VFIO_NODE_DIR, self->edu,
 				      VFIO_TYPE1v2_IOMMU));

@@ -28,31 +28,6 @@
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static bool no_intremap(void)
-{
-	return !vstub_env_is("VSTUB_INTREMAP", "1");
-}
-
-/* (Re)load vstub capturing edu by ID, plus @extra parameters. */
-static int load_vstub(const char *extra, bool strict, const char *edu)
-{
-	char params[256];
-	int ret;
-
-	ret = vstub_unload_if_loaded();
-	if (ret)
-		return ret;
-	if (!pci_driver_is(edu, ""))
-		pci_unbind(edu);
-	snprintf(params, sizeof(params), "ids=1234:11e8%s %s",
-		 no_intremap() && !strict ? " allow_unsafe_interrupts=1" : "",
-		 extra ? extra : "");
-	ret = vstub_load(params);
-	if (ret)
-		return ret;
-	return pci_wait_driver(edu, "vstub", 5000) ? 0 : -ENODEV;
-}
-
 /* Lines of /proc/interrupts naming @what (e.g. "vstub-"). */
 static int irq_lines(const char *what)
 {
@@ -158,7 +133,7 @@ FIXTURE_SETUP(irq)
 		ASSERT_GE(self->efd[i], 0);
 	}
 	ASSERT_EQ(0, pci_find(EDU_VENDOR, EDU_DEVICE, 0, self->edu, BDF_LEN));
-	ASSERT_EQ(0, load_vstub(NULL, false, self->edu));
+	ASSERT_EQ(0, vstub_load_edu(NULL, false, self->edu));
 	ASSERT_EQ(0, kmsg_mark(self->mark, sizeof(self->mark)));
 	ASSERT_EQ(0, vfio_open_device(&self->v, VSTUB_NODE_DIR, self->edu,
 				      VFIO_TYPE1v2_IOMMU));
@@ -747,7 +722,7 @@ TEST_F_TIMEOUT(irq, req, 120)
 	EXPECT_TRUE(dmesg_since(self->mark, "released by userspace on request"));
 
 	/* 2. The user ignores it: revoked after release_timeout_ms. */
-	ASSERT_EQ(0, load_vstub("release_timeout_ms=1500", false, self->edu));
+	ASSERT_EQ(0, vstub_load_edu("release_timeout_ms=1500", false, self->edu));
 	ASSERT_EQ(0, kmsg_mark(self->mark, sizeof(self->mark)));
 	ASSERT_EQ(0, vfio_open_device(&self->v, VSTUB_NODE_DIR, self->edu,
 				      VFIO_TYPE1v2_IOMMU));
@@ -770,7 +745,7 @@ TEST_F_TIMEOUT(irq, req, 120)
 	vfio_ctx_close(&self->v);
 
 	/* 3. The releasing task is killed while it waits: revoked at once. */
-	ASSERT_EQ(0, load_vstub("release_timeout_ms=60000", false, self->edu));
+	ASSERT_EQ(0, vstub_load_edu("release_timeout_ms=60000", false, self->edu));
 	ASSERT_EQ(0, kmsg_mark(self->mark, sizeof(self->mark)));
 	ASSERT_EQ(0, vfio_open_device(&self->v, VSTUB_NODE_DIR, self->edu,
 				      VFIO_TYPE1v2_IOMMU));
@@ -962,10 +937,10 @@ TEST_F_TIMEOUT(irq, isolation, 120)
 
 	vfio_ctx_close(&self->v);
 	vfio_ctx_init(&w);
-	ASSERT_EQ(0, load_vstub(NULL, true, self->edu));
+	ASSERT_EQ(0, vstub_load_edu(NULL, true, self->edu));
 	ASSERT_EQ(0, vfio_open_container(&w, VSTUB_NODE_DIR));
 	ASSERT_EQ(0, vfio_open_group(&w, VSTUB_NODE_DIR, self->edu));
-	if (!no_intremap()) {
+	if (!vstub_no_intremap()) {
 		EXPECT_EQ(0, ioctl(w.group, VFIO_GROUP_SET_CONTAINER,
 				   &w.container));
 		EXPECT_EQ(0, ioctl(w.container, VFIO_SET_IOMMU,
