@@ -14,7 +14,17 @@
  * command register's INTx disable bit is vstub's: userspace reads and
  * writes a virtual copy (vstub_irq_cmd_read()/vstub_irq_cmd_write()), so
  * it cannot unmask the line behind the automasking handler.
+ *
+ * Memory decode (as vfio-pci, the class of CVE-2020-12888): a write that
+ * clears PCI_COMMAND_MEMORY zaps every BAR mmap of the function under
+ * vdev->lock, the lock the fault handler and BAR read/write take; while the
+ * bit is clear, faults get SIGBUS and BAR/ROM read/write -EIO (I/O BARs:
+ * while PCI_COMMAND_IO is clear).  MMIO vstub itself does (MSI-X table)
+ * runs between vstub_config_memory_enable() and _restore(), under the same
+ * lock, so userspace can neither see decode turned on nor reach the BARs
+ * meanwhile.
  */
+#include <linux/mm.h>
 #include <linux/pci.h>
 
 #include "vstub_vfio.h"
@@ -39,6 +49,43 @@ void vstub_config_init(struct vstub_vdev *vdev)
 			vdev->vbar[i] = 0;
 	if (!vdev->bar_size[PCI_ROM_RESOURCE])
 		vdev->vrom = 0;
+}
+
+/*
+ * Does the function decode memory (@bit PCI_COMMAND_MEMORY) or I/O
+ * (PCI_COMMAND_IO) accesses now?  vdev->lock held.  A VF has no memory
+ * enable of its own (its PF's SR-IOV control has it): always true.
+ */
+bool vstub_config_decodes(struct vstub_vdev *vdev, u16 bit)
+{
+	u16 cmd;
+
+	lockdep_assert_held(&vdev->lock);
+	if (bit == PCI_COMMAND_MEMORY && vdev->pdev->no_command_memory)
+		return true;
+	if (pci_read_config_word(vdev->pdev, PCI_COMMAND, &cmd))
+		return false;
+	return cmd & bit;
+}
+
+/*
+ * Turn memory decode on for MMIO of vstub's own (MSI-X table) while
+ * vdev->lock is held.  Returns true when it was off; hand that to
+ * vstub_config_memory_restore() before dropping the lock.
+ */
+bool vstub_config_memory_enable(struct vstub_vdev *vdev)
+{
+	if (vstub_config_decodes(vdev, PCI_COMMAND_MEMORY))
+		return false;
+	vstub_irq_cmd_write(vdev, PCI_COMMAND_MEMORY, PCI_COMMAND_MEMORY);
+	return true;
+}
+
+void vstub_config_memory_restore(struct vstub_vdev *vdev, bool was_off)
+{
+	lockdep_assert_held(&vdev->lock);
+	if (was_off)
+		vstub_irq_cmd_write(vdev, PCI_COMMAND_MEMORY, 0);
 }
 
 /* What BAR register @i holds after userspace wrote @val to it. */
@@ -130,7 +177,12 @@ static int vstub_cfg_write_dword(struct vstub_vdev *vdev, int where, u32 val,
 		bits = VSTUB_CMD_WRITABLE & mask;
 		if (!bits)
 			return 0;
-		return vstub_irq_cmd_write(vdev, bits, val);
+		ret = vstub_irq_cmd_write(vdev, bits, val);
+		/* Decode off: no BAR page stays mapped (faults SIGBUS). */
+		if (!ret && (bits & PCI_COMMAND_MEMORY) &&
+		    !(val & PCI_COMMAND_MEMORY))
+			unmap_mapping_range(&vdev->mapping, 0, 0, true);
+		return ret;
 	case PCI_CACHE_LINE_SIZE:	/* and PCI_LATENCY_TIMER */
 		ret = vstub_cfg_write_byte(vdev, where, val, mask, 0);
 		if (!ret)

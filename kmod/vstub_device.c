@@ -115,7 +115,12 @@ static void vstub_vdev_disable(struct vstub_vdev *vdev, bool dev_locked)
 	int i;
 
 	lockdep_assert_held(&vdev->lock);
-	/* No handler, vector or eventfd survives the last close. */
+	/*
+	 * No handler, vector or eventfd survives the last close.  Their
+	 * teardown writes the MSI-X table: with memory decode on (the state
+	 * saved at open, loaded below, decides what the host gets back).
+	 */
+	vstub_config_memory_enable(vdev);
 	vstub_irq_teardown(vdev);
 	pci_clear_master(pdev);
 	unmap_mapping_range(&vdev->mapping, 0, 0, true);
@@ -299,6 +304,17 @@ static int vstub_rom_read(struct vstub_vdev *vdev, u8 *buf, u64 pos,
 
 /* ---- read / write ---- */
 
+/*
+ * May userspace reach BAR (or ROM) @index now?  Not while the function's
+ * decode of that space is off (vdev->lock held).
+ */
+static bool vstub_bar_decoded(struct vstub_vdev *vdev, int index)
+{
+	if (pci_resource_flags(vdev->pdev, index) & IORESOURCE_IO)
+		return vstub_config_decodes(vdev, PCI_COMMAND_IO);
+	return vstub_config_decodes(vdev, PCI_COMMAND_MEMORY);
+}
+
 static ssize_t vstub_device_rw(struct file *file, char __user *ubuf,
 			       size_t count, loff_t *ppos, bool write)
 {
@@ -342,6 +358,8 @@ static ssize_t vstub_device_rw(struct file *file, char __user *ubuf,
 		else if (index == VFIO_PCI_CONFIG_REGION_INDEX)
 			ret = vstub_config_rw(vdev, kbuf, pos + done, chunk,
 					      write);
+		else if (!vstub_bar_decoded(vdev, index))
+			ret = -EIO;	/* as vfio-pci: decode is off */
 		else if (index == VFIO_PCI_ROM_REGION_INDEX)
 			ret = vstub_rom_read(vdev, kbuf, pos + done, chunk);
 		else
@@ -401,9 +419,13 @@ static vm_fault_t vstub_bar_fault(struct vm_fault *vmf)
 
 	pfn = (pci_resource_start(vdev->pdev, bar) >> PAGE_SHIFT) + pgoff +
 	      ((vmf->address - vma->vm_start) >> PAGE_SHIFT);
-	/* Under vdev->lock: revoke cannot slip between check and insert. */
+	/*
+	 * Under vdev->lock: neither revoke nor a command register write that
+	 * turns decode off (and zaps) can slip between check and insert.
+	 */
 	mutex_lock(&vdev->lock);
-	if (!vdev->revoked && vdev->open_count)
+	if (!vdev->revoked && vdev->open_count &&
+	    vstub_config_decodes(vdev, PCI_COMMAND_MEMORY))
 		ret = vmf_insert_pfn(vma, vmf->address, pfn);
 	mutex_unlock(&vdev->lock);
 	return ret;
@@ -549,10 +571,15 @@ static int vstub_device_set_irqs(struct vstub_vdev *vdev, void __user *arg)
 			return PTR_ERR(data);
 	}
 	mutex_lock(&vdev->lock);
-	if (vdev->revoked)
+	if (vdev->revoked) {
 		ret = -ENODEV;
-	else
+	} else {
+		/* MSI-X set-up and teardown write the table: decode on. */
+		bool off = vstub_config_memory_enable(vdev);
+
 		ret = vstub_irq_set(vdev, &hdr, data);
+		vstub_config_memory_restore(vdev, off);
+	}
 	mutex_unlock(&vdev->lock);
 	kfree(data);
 	return ret;
@@ -576,9 +603,14 @@ static int vstub_device_reset(struct vstub_vdev *vdev)
 		 * restores it after, so the interrupts keep working; the
 		 * INTx mask is then brought back in line with vstub's.
 		 */
+		bool off;
+
 		unmap_mapping_range(&vdev->mapping, 0, 0, true);
+		/* The restore after it rewrites the MSI-X table: decode on. */
+		off = vstub_config_memory_enable(vdev);
 		ret = pci_try_reset_function(vdev->pdev);
 		vstub_irq_reset_done(vdev);
+		vstub_config_memory_restore(vdev, off);
 	}
 	mutex_unlock(&vdev->lock);
 	return ret;

@@ -140,7 +140,9 @@ struct vstub_group {
  *               waits for userspace to give the device back (REQ)
  * @irqs:        interrupt state (vstub_irq.c), allocated with the vdev and
  *               freed with it; changed under @lock and its own spinlock
- * @lock:        protects every field below
+ * @lock:        protects every field below; also serializes every BAR
+ *               access (read/write, fault) with the command register
+ *               writes that turn memory decode off (vstub_config.c)
  * @revoked:     the device was removed from vstub: every operation fails
  * @open_count:  number of open device files
  * @reset_works: pci_probe_reset_function() succeeded at first open
@@ -217,5 +219,8 @@ struct file *vstub_vdev_open_file(struct vstub_vdev *vdev,
 void vstub_config_init(struct vstub_vdev *vdev);
 int vstub_config_rw(struct vstub_vdev *vdev, u8 *buf, loff_t pos,
 		    size_t count, bool write);
+bool vstub_config_decodes(struct vstub_vdev *vdev, u16 bit);
+bool vstub_config_memory_enable(struct vstub_vdev *vdev);
+void vstub_config_memory_restore(struct vstub_vdev *vdev, bool was_off);
 
 #endif /* _VSTUB_VFIO_H */

@@ -1,0 +1,425 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vstub_vfio_isolation_test - what userspace must not be able to do to a
+ * device it holds, and what the host must get back, checked against vstub
+ * and, as the reference, against the in-kernel vfio-pci in the same guest
+ * (variant vfio_pci; skipped where vfio-pci cannot attach):
+ *
+ *   decode_off      clearing PCI_COMMAND_MEMORY through the config region:
+ *                   BAR read/write -EIO, mmap touch SIGBUS, both work again
+ *                   once it is set; ROM reads -EIO too (e1000e's ROM)
+ *   msix_decode_off MSI-X set-up and teardown while userspace keeps memory
+ *                   decode off still program the MSI-X table (read back
+ *                   through the PCI core's sysfs resource file)
+ *
+ * Runs as root in a QEMU guest of selftests/run (edu unbound at boot).
+ */
+#include <signal.h>
+#include <stddef.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "vstub_test.h"
+#include "vstub_vfio_util.h"
+
+#define BDF_LEN		32
+#define EDU_ID		0x010000edU
+#define REGION(i)	((uint64_t)(i) << 40)
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static int cfg_cmd(int device, uint16_t *cmd)
+{
+	return vfio_cfg_read(device, PCI_COMMAND, cmd, sizeof(*cmd));
+}
+
+/* Set (@on) or clear the command register bits @bits through VFIO. */
+static int cmd_bits(int device, uint16_t bits, bool on)
+{
+	uint16_t cmd;
+	int ret = cfg_cmd(device, &cmd);
+
+	if (ret)
+		return ret;
+	cmd = on ? cmd | bits : cmd & ~bits;
+	return vfio_cfg_write(device, PCI_COMMAND, &cmd, sizeof(cmd));
+}
+
+/* The command register as the device has it (sysfs config). */
+static uint16_t cmd_phys(const char *bdf)
+{
+	char path[256];
+	uint16_t cmd = 0xffff;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s/config", PCI_DEVICES_DIR, bdf);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return cmd;
+	if (pread(fd, &cmd, sizeof(cmd), PCI_COMMAND) != sizeof(cmd))
+		cmd = 0xffff;
+	close(fd);
+	return cmd;
+}
+
+/* pread/pwrite of a region: the errno, or 0 when all bytes moved. */
+static int region_rw(int device, int index, uint64_t off, void *buf,
+		     size_t len, bool write)
+{
+	ssize_t n = write ? pwrite(device, buf, len, REGION(index) + off) :
+			    pread(device, buf, len, REGION(index) + off);
+
+	if (n < 0)
+		return -errno;
+	return n == (ssize_t)len ? 0 : -EIO;
+}
+
+/*
+ * Read the 32-bit word at @p in a child: its value (>= 0), or minus the
+ * signal that killed the child.
+ */
+static int64_t touch_in_child(volatile uint32_t *p)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -1000;
+	if (!pid) {
+		uint32_t v = *p;
+
+		_exit(v == EDU_ID ? 0 : 1);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		return -1000;
+	if (WIFSIGNALED(status))
+		return -WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+/* Bind @bdf to @drv through driver_override (vfio-pci variant). */
+static int bind_to(const char *bdf, const char *drv)
+{
+	int ret;
+
+	ret = pci_unbind(bdf);
+	if (ret)
+		return ret;
+	ret = pci_write_attr(bdf, "driver_override", drv);
+	if (ret)
+		return ret;
+	pci_probe(bdf);
+	return pci_wait_driver(bdf, drv, 5000) ? 0 : -ENODEV;
+}
+
+/* Give @bdf back to the host's choice (vfio-pci variant teardown). */
+static void unbind_override(const char *bdf)
+{
+	if (!pci_driver_is(bdf, "vfio-pci"))
+		return;
+	pci_unbind(bdf);
+	pci_write_attr(bdf, "driver_override", "\n");
+	pci_probe(bdf);
+}
+
+/* Capture @bdf by address into vstub and wait for it. */
+static int capture(const char *bdf)
+{
+	int i, ret;
+
+	ret = vstub_write("capture", bdf);
+	if (ret)
+		return ret;
+	for (i = 0; i < 100 && !pci_driver_is(bdf, "vstub"); i++)
+		vstub_msleep(50);
+	return pci_driver_is(bdf, "vstub") ? 0 : -ETIMEDOUT;
+}
+
+/* MSI-X capability of @bdf: table BIR and offset; 0 or -errno. */
+static int msix_table(const char *bdf, int *bir, uint32_t *off)
+{
+	uint8_t cfg[256];
+	char path[256];
+	unsigned int pos;
+	ssize_t n;
+	int fd, hops;
+
+	snprintf(path, sizeof(path), "%s/%s/config", PCI_DEVICES_DIR, bdf);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = pread(fd, cfg, sizeof(cfg), 0);
+	close(fd);
+	if (n != sizeof(cfg))
+		return -EIO;
+	pos = cfg[PCI_CAPABILITY_LIST] & ~3;
+	for (hops = 0; pos && hops < 48; hops++) {
+		if (cfg[pos] == PCI_CAP_ID_MSIX) {
+			uint32_t t;
+
+			memcpy(&t, cfg + pos + PCI_MSIX_TABLE, 4);
+			*bir = t & PCI_MSIX_TABLE_BIR;
+			*off = t & PCI_MSIX_TABLE_OFFSET;
+			return 0;
+		}
+		pos = cfg[pos + 1] & ~3;
+	}
+	return -ENOENT;
+}
+
+/*
+ * MSI-X table entry @i of @bdf as the device holds it, read through the
+ * PCI core's sysfs resource file (not through the VFIO provider).
+ */
+static int msix_entry(const char *bdf, unsigned int i, uint32_t ent[4])
+{
+	char path[256];
+	uint32_t off = 0;
+	long pg = sysconf(_SC_PAGESIZE);
+	volatile uint32_t *p;
+	uint8_t *map;
+	int fd, bir = 0, ret, k;
+	size_t len;
+
+	ret = msix_table(bdf, &bir, &off);
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), "%s/%s/resource%d", PCI_DEVICES_DIR, bdf,
+		 bir);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	off += i * PCI_MSIX_ENTRY_SIZE;
+	len = (off & (pg - 1)) + PCI_MSIX_ENTRY_SIZE;
+	map = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, off & ~(pg - 1));
+	close(fd);
+	if (map == MAP_FAILED)
+		return -errno;
+	p = (volatile uint32_t *)(map + (off & (pg - 1)));
+	for (k = 0; k < 4; k++)
+		ent[k] = p[k];
+	munmap(map, len);
+	return 0;
+}
+
+/* ---- the fixture: one provider (vstub or vfio-pci), edu open ------------ */
+
+FIXTURE(iso)
+{
+	char edu[BDF_LEN];
+	char other[BDF_LEN];	/* a second device the test bound, or "" */
+	struct vfio_ctx v;
+};
+
+FIXTURE_VARIANT(iso)
+{
+	bool vfio_pci;		/* the in-kernel reference instead of vstub */
+};
+
+FIXTURE_VARIANT_ADD(iso, vstub)
+{
+	.vfio_pci = false,
+};
+
+FIXTURE_VARIANT_ADD(iso, vfio_pci)
+{
+	.vfio_pci = true,
+};
+
+static const char *node_dir(const FIXTURE_VARIANT(iso) *variant)
+{
+	return variant->vfio_pci ? VFIO_NODE_DIR : VSTUB_NODE_DIR;
+}
+
+/* Hand @bdf to the variant's provider and open it into @w. */
+static int open_dev(const FIXTURE_VARIANT(iso) *variant, const char *bdf,
+		    struct vfio_ctx *w)
+{
+	int ret;
+
+	if (variant->vfio_pci)
+		ret = bind_to(bdf, "vfio-pci");
+	else
+		ret = pci_driver_is(bdf, "vstub") ? 0 : capture(bdf);
+	if (ret)
+		return ret;
+	return vfio_open_device(w, node_dir(variant), bdf, VFIO_TYPE1v2_IOMMU);
+}
+
+FIXTURE_SETUP(iso)
+{
+	vfio_ctx_init(&self->v);
+	self->other[0] = '\0';
+	ASSERT_EQ(0, pci_find(EDU_VENDOR, EDU_DEVICE, 0, self->edu, BDF_LEN));
+	if (variant->vfio_pci) {
+		if (vstub_no_intremap())
+			SKIP(return, "vfio-pci refuses groups without interrupt remapping");
+		if (!path_exists("/sys/bus/pci/drivers/vfio-pci"))
+			SKIP(return, "vfio-pci is not loaded");
+		ASSERT_EQ(0, vstub_unload_if_loaded());
+	} else {
+		ASSERT_EQ(0, vstub_load_edu(NULL, false, self->edu));
+	}
+	ASSERT_EQ(0, open_dev(variant, self->edu, &self->v));
+	ASSERT_EQ(0, vfio_enable_dma(self->v.device));
+}
+
+FIXTURE_TEARDOWN(iso)
+{
+	vfio_ctx_close(&self->v);
+	if (variant->vfio_pci) {
+		unbind_override(self->edu);
+		if (self->other[0])
+			unbind_override(self->other);
+	} else {
+		vstub_unload_if_loaded();
+		if (self->other[0])
+			pci_probe(self->other);
+	}
+}
+
+/* ---- item 1: memory decode off ------------------------------------------ */
+
+TEST_F_TIMEOUT(iso, decode_off, 120)
+{
+	int dev = self->v.device;
+	volatile uint32_t *bar = (volatile uint32_t *)self->v.bar0;
+	uint32_t val = 0, w = 0x5a5a1234;
+
+	ASSERT_EQ(0, region_rw(dev, 0, EDU_REG_ID, &val, 4, false));
+	EXPECT_EQ(EDU_ID, val);
+	EXPECT_EQ(0, touch_in_child(bar));
+
+	/* Decode off: no access reaches the BAR. */
+	ASSERT_EQ(0, cmd_bits(dev, PCI_COMMAND_MEMORY, false));
+	EXPECT_FALSE(cmd_phys(self->edu) & PCI_COMMAND_MEMORY);
+	EXPECT_EQ(-EIO, region_rw(dev, 0, EDU_REG_ID, &val, 4, false));
+	EXPECT_EQ(-EIO, region_rw(dev, 0, EDU_REG_LIVENESS, &w, 4, true));
+	EXPECT_EQ(-EIO, region_rw(dev, 0, EDU_DEV_BUF, &val, 1, false));
+	EXPECT_EQ(-SIGBUS, touch_in_child(bar));
+	EXPECT_EQ(-SIGBUS, touch_in_child(bar + 0x1000 / 4));
+	/* Config space stays reachable. */
+	EXPECT_EQ(0, vfio_cfg_read(dev, 0, &val, 4));
+	EXPECT_EQ(0x11e81234U, val);
+
+	/* Decode on again: both ways work, the mapping refaults. */
+	ASSERT_EQ(0, cmd_bits(dev, PCI_COMMAND_MEMORY, true));
+	ASSERT_EQ(0, region_rw(dev, 0, EDU_REG_ID, &val, 4, false));
+	EXPECT_EQ(EDU_ID, val);
+	EXPECT_EQ(0, region_rw(dev, 0, EDU_REG_LIVENESS, &w, 4, true));
+	EXPECT_EQ(~w, edu_read(self->v.bar0, EDU_REG_LIVENESS));
+	EXPECT_EQ(0, touch_in_child(bar));
+}
+
+/* ROM and I/O BARs (e1000e has both; its ROM only if QEMU found one). */
+TEST_F_TIMEOUT(iso, decode_off_rom_io, 120)
+{
+	struct vfio_region_info ri = { .argsz = sizeof(ri) };
+	struct vfio_ctx w;
+	uint8_t sig[2];
+	uint32_t val;
+	int dev, bar, ret;
+
+	if (pci_find(E1000E_VENDOR, E1000E_DEVICE, 0, self->other, BDF_LEN))
+		SKIP(return, "no e1000e in this guest");
+	vfio_ctx_init(&w);
+	ASSERT_EQ(0, open_dev(variant, self->other, &w));
+	dev = w.device;
+	ASSERT_EQ(0, cmd_bits(dev, PCI_COMMAND_MEMORY | PCI_COMMAND_IO, true));
+
+	ri.index = VFIO_PCI_ROM_REGION_INDEX;
+	ASSERT_EQ(0, ioctl(dev, VFIO_DEVICE_GET_REGION_INFO, &ri));
+	if (ri.size) {
+		ASSERT_EQ(0, region_rw(dev, VFIO_PCI_ROM_REGION_INDEX, 0, sig,
+				       2, false));
+		EXPECT_EQ(0x55, sig[0]);
+		EXPECT_EQ(0xaa, sig[1]);
+		ASSERT_EQ(0, cmd_bits(dev, PCI_COMMAND_MEMORY, false));
+		ret = region_rw(dev, VFIO_PCI_ROM_REGION_INDEX, 0, sig, 2,
+				false);
+		/* vfio-pci's pci_map_rom() reads the ROM header: -ENOMEM */
+		if (variant->vfio_pci) {
+			EXPECT_TRUE(ret == -EIO || ret == -ENOMEM);
+		} else {
+			EXPECT_EQ(-EIO, ret);
+		}
+		ASSERT_EQ(0, cmd_bits(dev, PCI_COMMAND_MEMORY, true));
+		EXPECT_EQ(0, region_rw(dev, VFIO_PCI_ROM_REGION_INDEX, 0,
+				       sig, 2, false));
+	} else {
+		TH_LOG("e1000e has no ROM here: ROM part not checked");
+	}
+
+	/* vfio-pci lets I/O port access through with IO off; vstub does not. */
+	for (bar = 0; bar < 6; bar++) {
+		ri.index = bar;
+		ASSERT_EQ(0, ioctl(dev, VFIO_DEVICE_GET_REGION_INFO, &ri));
+		if (ri.size && !(ri.flags & VFIO_REGION_INFO_FLAG_MMAP) &&
+		    ri.size <= 256)
+			break;
+	}
+	if (bar < 6 && !variant->vfio_pci) {
+		EXPECT_EQ(0, region_rw(dev, bar, 0, &val, 4, false));
+		ASSERT_EQ(0, cmd_bits(dev, PCI_COMMAND_IO, false));
+		EXPECT_EQ(-EIO, region_rw(dev, bar, 0, &val, 4, false));
+		ASSERT_EQ(0, cmd_bits(dev, PCI_COMMAND_IO, true));
+		EXPECT_EQ(0, region_rw(dev, bar, 0, &val, 4, false));
+	}
+	vfio_ctx_close(&w);
+}
+
+/*
+ * MSI-X set-up and teardown program the table even when userspace keeps
+ * memory decode off (e1000e, MSI-X table in a BAR nobody maps).
+ */
+TEST_F_TIMEOUT(iso, msix_decode_off, 120)
+{
+	uint32_t ent[4];
+	struct vfio_ctx w;
+	int32_t efd;
+	int dev;
+
+	if (pci_find(E1000E_VENDOR, E1000E_DEVICE, 0, self->other, BDF_LEN))
+		SKIP(return, "no e1000e in this guest");
+	vfio_ctx_init(&w);
+	ASSERT_EQ(0, open_dev(variant, self->other, &w));
+	dev = w.device;
+	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ASSERT_GE(efd, 0);
+
+	/* Set-up with decode off: the entry gets its message, unmasked. */
+	ASSERT_EQ(0, cmd_bits(dev, PCI_COMMAND_MEMORY, false));
+	ASSERT_EQ(0, vfio_irq_set_fds(dev, VFIO_PCI_MSIX_IRQ_INDEX, 0, 1,
+				      &efd));
+	EXPECT_FALSE(cmd_phys(self->other) & PCI_COMMAND_MEMORY);
+	ASSERT_EQ(0, cmd_bits(dev, PCI_COMMAND_MEMORY, true));
+	ASSERT_EQ(0, msix_entry(self->other, 0, ent));
+	TH_LOG("entry 0 after set-up: %08x %08x %08x %08x", ent[0], ent[1],
+	       ent[2], ent[3]);
+	EXPECT_NE(0U, ent[0]);
+	EXPECT_EQ(0U, ent[3] & PCI_MSIX_ENTRY_CTRL_MASKBIT);
+
+	/* Again with decode on, so that the teardown below starts unmasked. */
+	ASSERT_EQ(0, vfio_irq_set_none(dev, VFIO_PCI_MSIX_IRQ_INDEX,
+				       VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0));
+	ASSERT_EQ(0, vfio_irq_set_fds(dev, VFIO_PCI_MSIX_IRQ_INDEX, 0, 1,
+				      &efd));
+	ASSERT_EQ(0, msix_entry(self->other, 0, ent));
+	ASSERT_EQ(0U, ent[3] & PCI_MSIX_ENTRY_CTRL_MASKBIT);
+
+	/* Teardown with decode off: the entry ends masked. */
+	ASSERT_EQ(0, cmd_bits(dev, PCI_COMMAND_MEMORY, false));
+	ASSERT_EQ(0, vfio_irq_set_none(dev, VFIO_PCI_MSIX_IRQ_INDEX,
+				       VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0));
+	EXPECT_FALSE(cmd_phys(self->other) & PCI_COMMAND_MEMORY);
+	ASSERT_EQ(0, cmd_bits(dev, PCI_COMMAND_MEMORY, true));
+	ASSERT_EQ(0, msix_entry(self->other, 0, ent));
+	TH_LOG("entry 0 after teardown: %08x %08x %08x %08x", ent[0], ent[1],
+	       ent[2], ent[3]);
+	EXPECT_EQ(PCI_MSIX_ENTRY_CTRL_MASKBIT,
+		  ent[3] & PCI_MSIX_ENTRY_CTRL_MASKBIT);
+	close(efd);
+	vfio_ctx_close(&w);
+}
+
+TEST_HARNESS_MAIN
