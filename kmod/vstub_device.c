@@ -94,9 +94,25 @@ static int vstub_vdev_enable(struct vstub_vdev *vdev)
 	}
 	/* No DMA until userspace asks for it. */
 	pci_clear_master(pdev);
-	vdev->reset_works = pdev->reset_methods[0] != 0;
-	if (vdev->reset_works && pci_try_reset_function(pdev))
-		pci_dbg(pdev, "reset at first open failed\n");
+	/*
+	 * As vfio-pci: userspace starts from a reset function.  A reset
+	 * that cannot take the device lock (the PCI core or a release holds
+	 * it) fails the open; one the function refuses is reported and
+	 * VFIO_DEVICE_RESET is then not offered.
+	 */
+	vdev->reset_works = false;
+	if (pdev->reset_methods[0]) {
+		ret = pci_try_reset_function(pdev);
+		if (ret == -EAGAIN) {
+			pci_warn(pdev, "cannot reset the device for userspace: it is busy in the PCI core, try again\n");
+			pci_disable_device(pdev);
+			return ret;
+		}
+		if (ret)
+			pci_warn(pdev, "reset at first open failed (%d): VFIO_DEVICE_RESET not offered\n",
+				 ret);
+		vdev->reset_works = !ret;
+	}
 	pci_save_state(pdev);
 	vdev->saved_state = pci_store_saved_state(pdev);
 	if (!vdev->saved_state)
@@ -112,7 +128,7 @@ static int vstub_vdev_enable(struct vstub_vdev *vdev)
 static void vstub_vdev_disable(struct vstub_vdev *vdev, bool dev_locked)
 {
 	struct pci_dev *pdev = vdev->pdev;
-	int i;
+	int i, ret;
 
 	lockdep_assert_held(&vdev->lock);
 	/*
@@ -134,15 +150,21 @@ static void vstub_vdev_disable(struct vstub_vdev *vdev, bool dev_locked)
 	}
 	vdev->bar_owned = 0;
 
-	/* Reset with the current state, then bring back the original one. */
+	/*
+	 * Reset with the current state, then bring back the original one.
+	 * A close racing a release cannot get the device lock (the release
+	 * holds it while it waits for this close): the reset is then left
+	 * to vstub_vdev_reset_on_return(), which runs under that lock.
+	 */
+	vdev->needs_reset = true;
 	if (vdev->reset_works) {
-		if (!dev_locked) {
-			if (pci_try_reset_function(pdev))
-				pci_dbg(pdev, "reset at last close failed\n");
-		} else if (pci_cfg_access_trylock(pdev)) {
-			__pci_reset_function_locked(pdev);
-			pci_cfg_access_unlock(pdev);
-		}
+		ret = dev_locked ? pci_reset_function_locked(pdev) :
+				   pci_try_reset_function(pdev);
+		if (!ret)
+			vdev->needs_reset = false;
+		else
+			pci_dbg(pdev, "reset at last close deferred: %d\n",
+				ret);
 	}
 	if (vdev->saved_state &&
 	    pci_load_and_free_saved_state(pdev, &vdev->saved_state))
@@ -197,6 +219,35 @@ void vstub_vdev_revoke(struct vstub_vdev *vdev)
 		vstub_vdev_disable(vdev, true);
 	}
 	vstub_irq_teardown(vdev);
+	mutex_unlock(&vdev->lock);
+}
+
+/*
+ * The device goes back to the host (PCI remove: release, unload, handoff,
+ * hot-unplug; device_lock held, after vstub_vdev_revoke()).  If userspace
+ * had it since its last successful reset, reset it now: the host driver
+ * must not inherit what userspace programmed.
+ */
+void vstub_vdev_reset_on_return(struct vstub_vdev *vdev)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	int ret;
+
+	device_lock_assert(&pdev->dev);
+	mutex_lock(&vdev->lock);
+	if (vdev->needs_reset && !pci_dev_is_disconnected(pdev)) {
+		if (!pdev->reset_methods[0]) {
+			pci_info(pdev, "returned to the host without a reset: the device has no reset method\n");
+		} else {
+			ret = pci_reset_function_locked(pdev);
+			if (ret)
+				pci_warn(pdev, "reset before returning to the host failed: %d\n",
+					 ret);
+			else
+				pci_dbg(pdev, "reset before returning to the host\n");
+		}
+	}
+	vdev->needs_reset = false;
 	mutex_unlock(&vdev->lock);
 }
 

@@ -208,6 +208,8 @@ void vstub_vfio_remove_dev(struct vstub_dev *vd)
 	vstub_vdev_request(vdev);
 	/* Open device files now fail, their BAR mappings are gone. */
 	vstub_vdev_revoke(vdev);
+	/* What userspace programmed does not go back to the host. */
+	vstub_vdev_reset_on_return(vdev);
 
 	mutex_lock(&vstub_groups_lock);
 	mutex_lock(&group->lock);

@@ -29,7 +29,8 @@
  *   also taken by the INTx handler and the PCI error callback)
  *   (the PCI core takes device_lock around probe/remove; vstub never
  *   sleeps on a device_lock from its file operations, it only uses the
- *   try-variants of the PCI reset helpers.)
+ *   try-variants of the PCI reset helpers; the remove path, which holds
+ *   device_lock, resets with pci_reset_function_locked().)
  *   vstub_container.lock may be held while taking an mm's mmap_lock
  *   (pinning, locked_vm accounting); nothing of vstub is taken under an
  *   mmap_lock except vstub_vdev.lock in the BAR mmap handler, and no
@@ -145,7 +146,9 @@ struct vstub_group {
  *               writes that turn memory decode off (vstub_config.c)
  * @revoked:     the device was removed from vstub: every operation fails
  * @open_count:  number of open device files
- * @reset_works: pci_probe_reset_function() succeeded at first open
+ * @reset_works: the reset at first open succeeded (VFIO_DEVICE_RESET)
+ * @needs_reset: userspace had the device since its last reset: reset it
+ *               before the host gets it back
  * @saved_state: config state saved at first open, restored at last close
  * @bar_map:     pci_iomap() of the BARs used by read/write (lazy)
  * @bar_owned:   bitmask of BARs whose region vstub requested
@@ -165,6 +168,7 @@ struct vstub_vdev {
 	bool revoked;
 	unsigned int open_count;
 	bool reset_works;
+	bool needs_reset;
 	struct pci_saved_state *saved_state;
 	void __iomem *bar_map[PCI_STD_NUM_BARS];
 	unsigned int bar_owned;
@@ -212,6 +216,7 @@ struct vstub_vdev *vstub_vdev_create(struct pci_dev *pdev,
 void vstub_vdev_put(struct vstub_vdev *vdev);
 void vstub_vdev_request(struct vstub_vdev *vdev);
 void vstub_vdev_revoke(struct vstub_vdev *vdev);
+void vstub_vdev_reset_on_return(struct vstub_vdev *vdev);
 struct file *vstub_vdev_open_file(struct vstub_vdev *vdev,
 				  struct file *group_file);
 

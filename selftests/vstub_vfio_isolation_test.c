@@ -11,9 +11,15 @@
  *   msix_decode_off MSI-X set-up and teardown while userspace keeps memory
  *                   decode off still program the MSI-X table (read back
  *                   through the PCI core's sysfs resource file)
+ *   reset_on_return NVMe (FLR): a register userspace programmed is back
+ *                   at its reset value whenever the device returns to the
+ *                   host: close + release, release answered through REQ
+ *                   (the close races the release's device lock), module
+ *                   unload, REQ ignored (revoked)
  *
  * Runs as root in a QEMU guest of selftests/run (edu unbound at boot).
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <sys/wait.h>
@@ -202,12 +208,106 @@ static int msix_entry(const char *bdf, unsigned int i, uint32_t ent[4])
 	return 0;
 }
 
+/* 32-bit register @reg of BAR @bar of @bdf, through sysfs (host view). */
+static int64_t bar_reg_host(const char *bdf, int bar, unsigned int reg)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	char path[256];
+	uint8_t *map;
+	uint32_t v;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s/resource%d", PCI_DEVICES_DIR, bdf,
+		 bar);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	map = mmap(NULL, pg, PROT_READ, MAP_SHARED, fd, reg & ~(pg - 1));
+	close(fd);
+	if (map == MAP_FAILED)
+		return -errno;
+	v = *(volatile uint32_t *)(map + (reg & (pg - 1)));
+	munmap(map, pg);
+	return v;
+}
+
+/* The nvme driver out of the way, so nothing rebinds a released NVMe. */
+static int nvme_unload(void)
+{
+	if (!path_exists("/sys/module/nvme"))
+		return 0;
+	return syscall(SYS_delete_module, "nvme", O_NONBLOCK) ? -errno : 0;
+}
+
+/* Load nvme.ko again (its path as /etc/vstub-modules lists it). */
+static void nvme_reload(void)
+{
+	FILE *f = fopen("/etc/vstub-modules", "r");
+	char line[256], path[512];
+	int fd;
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, " \n")] = '\0';
+		if (strcmp(line, "nvme.ko") &&
+		    (strlen(line) < 8 || strcmp(line + strlen(line) - 8,
+						"/nvme.ko")))
+			continue;
+		snprintf(path, sizeof(path), "/lib/modules/%s/%s",
+			 vstub_env("VSTUB_KVER", ""), line);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			syscall(SYS_finit_module, fd, "", 0);
+			close(fd);
+		}
+	}
+	fclose(f);
+}
+
+#define NVME_REG_CC	0x14
+#define NVME_REG_AQA	0x24
+#define NVME_CC_VAL	0x00460000U	/* IOCQES 4, IOSQES 6, EN 0 */
+
+/* Open the captured NVMe @bdf into @w and program CC and AQA. */
+static int nvme_program(const char *bdf, struct vfio_ctx *w)
+{
+	int ret;
+
+	vfio_ctx_init(w);
+	ret = vfio_open_device(w, VSTUB_NODE_DIR, bdf, VFIO_TYPE1v2_IOMMU);
+	if (!ret)
+		ret = vfio_enable_dma(w->device);
+	if (ret)
+		return ret;
+	edu_write(w->bar0, NVME_REG_AQA, 0x001f001f);
+	edu_write(w->bar0, NVME_REG_CC, NVME_CC_VAL);
+	return edu_read(w->bar0, NVME_REG_CC) == NVME_CC_VAL ? 0 : -EIO;
+}
+
+/* Closes the device when its REQ eventfd fires (a cooperating user). */
+struct closer {
+	struct vfio_ctx *w;
+	int efd;
+	int got;
+};
+
+static void *closer_thread(void *arg)
+{
+	struct closer *c = arg;
+
+	c->got = eventfd_wait(c->efd, 10000) > 0;
+	vfio_ctx_close(c->w);
+	return NULL;
+}
+
 /* ---- the fixture: one provider (vstub or vfio-pci), edu open ------------ */
 
 FIXTURE(iso)
 {
 	char edu[BDF_LEN];
 	char other[BDF_LEN];	/* a second device the test bound, or "" */
+	bool nvme_gone;		/* the test unloaded nvme.ko */
 	struct vfio_ctx v;
 };
 
@@ -250,6 +350,7 @@ FIXTURE_SETUP(iso)
 {
 	vfio_ctx_init(&self->v);
 	self->other[0] = '\0';
+	self->nvme_gone = false;
 	ASSERT_EQ(0, pci_find(EDU_VENDOR, EDU_DEVICE, 0, self->edu, BDF_LEN));
 	if (variant->vfio_pci) {
 		if (vstub_no_intremap())
@@ -273,6 +374,8 @@ FIXTURE_TEARDOWN(iso)
 			unbind_override(self->other);
 	} else {
 		vstub_unload_if_loaded();
+		if (self->nvme_gone)
+			nvme_reload();
 		if (self->other[0])
 			pci_probe(self->other);
 	}
@@ -420,6 +523,67 @@ TEST_F_TIMEOUT(iso, msix_decode_off, 120)
 		  ent[3] & PCI_MSIX_ENTRY_CTRL_MASKBIT);
 	close(efd);
 	vfio_ctx_close(&w);
+}
+
+/* ---- item 2: reset whenever the device returns to the host ------------ */
+
+TEST_F_TIMEOUT(iso, reset_on_return, 180)
+{
+	struct closer c = { 0 };
+	struct vfio_ctx w;
+	char *nvme = self->other;
+	pthread_t th;
+
+	if (variant->vfio_pci)
+		SKIP(return, "vstub's own release paths");
+	if (pci_find(NVME_VENDOR, NVME_DEVICE, 0, nvme, BDF_LEN))
+		SKIP(return, "no NVMe in this guest");
+	self->nvme_gone = true;
+	ASSERT_EQ(0, nvme_unload());
+	c.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ASSERT_GE(c.efd, 0);
+	c.w = &w;
+
+	/* 1. Closed, then released. */
+	ASSERT_EQ(0, capture(nvme));
+	ASSERT_EQ(0, nvme_program(nvme, &w));
+	vfio_ctx_close(&w);
+	ASSERT_EQ(0, vstub_write("release", nvme));
+	EXPECT_TRUE(pci_driver_is(nvme, ""));
+	EXPECT_EQ(0, bar_reg_host(nvme, 0, NVME_REG_CC));
+
+	/* 2. Released while open; the user closes on REQ. */
+	ASSERT_EQ(0, capture(nvme));
+	ASSERT_EQ(0, nvme_program(nvme, &w));
+	ASSERT_EQ(0, vfio_irq_set_fds(w.device, VFIO_PCI_REQ_IRQ_INDEX, 0, 1,
+				      &c.efd));
+	ASSERT_EQ(0, pthread_create(&th, NULL, closer_thread, &c));
+	EXPECT_EQ(0, vstub_write("release", nvme));
+	ASSERT_EQ(0, pthread_join(th, NULL));
+	EXPECT_TRUE(c.got);
+	EXPECT_TRUE(pci_driver_is(nvme, ""));
+	EXPECT_EQ(0, bar_reg_host(nvme, 0, NVME_REG_CC));
+
+	/* 3. Module unload (an open device file pins the module). */
+	ASSERT_EQ(0, capture(nvme));
+	ASSERT_EQ(0, nvme_program(nvme, &w));
+	EXPECT_EQ(-EBUSY, vstub_unload());
+	vfio_ctx_close(&w);
+	vfio_ctx_close(&self->v);
+	EXPECT_EQ(0, vstub_unload());
+	EXPECT_EQ(0, bar_reg_host(nvme, 0, NVME_REG_CC));
+
+	/* 4. REQ ignored: revoked after release_timeout_ms, still reset. */
+	ASSERT_EQ(0, vstub_load_edu("release_timeout_ms=1000", false,
+				    self->edu));
+	ASSERT_EQ(0, capture(nvme));
+	ASSERT_EQ(0, nvme_program(nvme, &w));
+	ASSERT_EQ(0, vfio_irq_set_fds(w.device, VFIO_PCI_REQ_IRQ_INDEX, 0, 1,
+				      &c.efd));
+	EXPECT_EQ(0, vstub_write("release", nvme));
+	EXPECT_EQ(0, bar_reg_host(nvme, 0, NVME_REG_CC));
+	vfio_ctx_close(&w);
+	close(c.efd);
 }
 
 TEST_HARNESS_MAIN
