@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vstub_device.c - the device file: region and IRQ info, read/write of
- * config space, BARs and ROM, mmap of MEM BARs, reset, and the enable /
- * disable of the PCI function around its first open and last close.
+ * config space, BARs and ROM (vstub_bar.c), mmap of MEM BARs, reset, and
+ * the enable / disable of the PCI function around its first open and last
+ * close.
  *
  * BAR mmaps are populated at fault time.  All device files of a function
  * share one address_space (vstub_vdev.mapping), so that revoking the
@@ -55,6 +56,7 @@ struct vstub_vdev *vstub_vdev_create(struct pci_dev *pdev,
 	vdev->group = group;
 	for (i = 0; i <= PCI_ROM_RESOURCE; i++)
 		vdev->bar_size[i] = pci_resource_len(pdev, i);
+	vstub_bar_init(vdev);
 	return vdev;
 
 err_free:
@@ -128,7 +130,7 @@ static int vstub_vdev_enable(struct vstub_vdev *vdev)
 static void vstub_vdev_disable(struct vstub_vdev *vdev, bool dev_locked)
 {
 	struct pci_dev *pdev = vdev->pdev;
-	int i, ret;
+	int ret;
 
 	lockdep_assert_held(&vdev->lock);
 	/*
@@ -140,15 +142,7 @@ static void vstub_vdev_disable(struct vstub_vdev *vdev, bool dev_locked)
 	vstub_irq_teardown(vdev);
 	pci_clear_master(pdev);
 	unmap_mapping_range(&vdev->mapping, 0, 0, true);
-	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
-		if (vdev->bar_map[i]) {
-			pci_iounmap(pdev, vdev->bar_map[i]);
-			vdev->bar_map[i] = NULL;
-		}
-		if (vdev->bar_owned & BIT(i))
-			pci_release_selected_regions(pdev, BIT(i));
-	}
-	vdev->bar_owned = 0;
+	vstub_bar_release_all(vdev);
 
 	/*
 	 * Reset with the current state, then bring back the original one.
@@ -251,120 +245,7 @@ void vstub_vdev_reset_on_return(struct vstub_vdev *vdev)
 	mutex_unlock(&vdev->lock);
 }
 
-/* ---- BAR access ---- */
-
-static int vstub_vdev_request_bar(struct vstub_vdev *vdev, int bar)
-{
-	int ret;
-
-	lockdep_assert_held(&vdev->lock);
-	if (vdev->bar_owned & BIT(bar))
-		return 0;
-	ret = pci_request_selected_regions(vdev->pdev, BIT(bar), "vstub");
-	if (ret) {
-		pci_warn(vdev->pdev, "BAR %d is in use by someone else\n", bar);
-		return -EBUSY;
-	}
-	vdev->bar_owned |= BIT(bar);
-	return 0;
-}
-
-static void __iomem *vstub_vdev_bar_map(struct vstub_vdev *vdev, int bar)
-{
-	int ret;
-
-	if (vdev->bar_map[bar])
-		return vdev->bar_map[bar];
-	ret = vstub_vdev_request_bar(vdev, bar);
-	if (ret)
-		return IOMEM_ERR_PTR(ret);
-	vdev->bar_map[bar] = pci_iomap(vdev->pdev, bar, 0);
-	if (!vdev->bar_map[bar])
-		return IOMEM_ERR_PTR(-ENOMEM);
-	return vdev->bar_map[bar];
-}
-
-/* MMIO or port I/O on a BAR with naturally aligned 4/2/1-byte accesses. */
-static int vstub_bar_rw(struct vstub_vdev *vdev, int bar, u8 *buf,
-			u64 pos, size_t count, bool write)
-{
-	void __iomem *io = vstub_vdev_bar_map(vdev, bar);
-	size_t done = 0;
-
-	if (IS_ERR(io))
-		return PTR_ERR(io);
-	while (done < count) {
-		u64 off = pos + done;
-		size_t n;
-
-		if (count - done >= 4 && !(off & 3)) {
-			u32 v;
-
-			n = 4;
-			if (write) {
-				memcpy(&v, buf + done, 4);
-				iowrite32(le32_to_cpu((__force __le32)v), io + off);
-			} else {
-				v = (__force u32)cpu_to_le32(ioread32(io + off));
-				memcpy(buf + done, &v, 4);
-			}
-		} else if (count - done >= 2 && !(off & 1)) {
-			u16 v;
-
-			n = 2;
-			if (write) {
-				memcpy(&v, buf + done, 2);
-				iowrite16(le16_to_cpu((__force __le16)v), io + off);
-			} else {
-				v = (__force u16)cpu_to_le16(ioread16(io + off));
-				memcpy(buf + done, &v, 2);
-			}
-		} else {
-			n = 1;
-			if (write)
-				iowrite8(buf[done], io + off);
-			else
-				buf[done] = ioread8(io + off);
-		}
-		done += n;
-	}
-	return 0;
-}
-
-static int vstub_rom_read(struct vstub_vdev *vdev, u8 *buf, u64 pos,
-			  size_t count)
-{
-	void __iomem *rom;
-	size_t size;
-	int ret = 0;
-
-	rom = pci_map_rom(vdev->pdev, &size);
-	if (!rom)
-		return -EIO;
-	if (pos >= size)
-		memset(buf, 0xff, count);
-	else if (pos + count > size) {
-		memcpy_fromio(buf, rom + pos, size - pos);
-		memset(buf + size - pos, 0xff, count - (size - pos));
-	} else {
-		memcpy_fromio(buf, rom + pos, count);
-	}
-	pci_unmap_rom(vdev->pdev, rom);
-	return ret;
-}
-
 /* ---- read / write ---- */
-
-/*
- * May userspace reach BAR (or ROM) @index now?  Not while the function's
- * decode of that space is off (vdev->lock held).
- */
-static bool vstub_bar_decoded(struct vstub_vdev *vdev, int index)
-{
-	if (pci_resource_flags(vdev->pdev, index) & IORESOURCE_IO)
-		return vstub_config_decodes(vdev, PCI_COMMAND_IO);
-	return vstub_config_decodes(vdev, PCI_COMMAND_MEMORY);
-}
 
 static ssize_t vstub_device_rw(struct file *file, char __user *ubuf,
 			       size_t count, loff_t *ppos, bool write)
@@ -409,10 +290,6 @@ static ssize_t vstub_device_rw(struct file *file, char __user *ubuf,
 		else if (index == VFIO_PCI_CONFIG_REGION_INDEX)
 			ret = vstub_config_rw(vdev, kbuf, pos + done, chunk,
 					      write);
-		else if (!vstub_bar_decoded(vdev, index))
-			ret = -EIO;	/* as vfio-pci: decode is off */
-		else if (index == VFIO_PCI_ROM_REGION_INDEX)
-			ret = vstub_rom_read(vdev, kbuf, pos + done, chunk);
 		else
 			ret = vstub_bar_rw(vdev, index, kbuf, pos + done, chunk,
 					   write);
@@ -444,85 +321,11 @@ static ssize_t vstub_device_write(struct file *file, const char __user *buf,
 	return vstub_device_rw(file, (char __user *)buf, count, ppos, true);
 }
 
-/* ---- mmap of MEM BARs ---- */
-
-/* The region index and the page within it, in vm_pgoff terms. */
-#define VSTUB_PGOFF_SHIFT	(VSTUB_OFFSET_SHIFT - PAGE_SHIFT)
-#define VSTUB_PGOFF_MASK	((1UL << VSTUB_PGOFF_SHIFT) - 1)
-
-static bool vstub_bar_mmappable(struct vstub_vdev *vdev, int bar)
-{
-	u64 size = vdev->bar_size[bar];
-
-	return (pci_resource_flags(vdev->pdev, bar) & IORESOURCE_MEM) &&
-	       size >= PAGE_SIZE && PAGE_ALIGNED(size);
-}
-
-static vm_fault_t vstub_bar_fault(struct vm_fault *vmf)
-{
-	struct vm_area_struct *vma = vmf->vma;
-	struct vstub_dfile *df = vma->vm_file->private_data;
-	struct vstub_vdev *vdev = df->vdev;
-	unsigned long bar = vma->vm_pgoff >> VSTUB_PGOFF_SHIFT;
-	unsigned long pgoff = vma->vm_pgoff & VSTUB_PGOFF_MASK;
-	vm_fault_t ret = VM_FAULT_SIGBUS;
-	unsigned long pfn;
-
-	pfn = (pci_resource_start(vdev->pdev, bar) >> PAGE_SHIFT) + pgoff +
-	      ((vmf->address - vma->vm_start) >> PAGE_SHIFT);
-	/*
-	 * Under vdev->lock: neither revoke nor a command register write that
-	 * turns decode off (and zaps) can slip between check and insert.
-	 */
-	mutex_lock(&vdev->lock);
-	if (!vdev->revoked && vdev->open_count &&
-	    vstub_config_decodes(vdev, PCI_COMMAND_MEMORY))
-		ret = vmf_insert_pfn(vma, vmf->address, pfn);
-	mutex_unlock(&vdev->lock);
-	return ret;
-}
-
-static const struct vm_operations_struct vstub_bar_vm_ops = {
-	.fault = vstub_bar_fault,
-};
-
 static int vstub_device_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct vstub_dfile *df = file->private_data;
-	struct vstub_vdev *vdev = df->vdev;
-	u64 index = vma->vm_pgoff >> VSTUB_PGOFF_SHIFT;
-	u64 start = (u64)(vma->vm_pgoff & VSTUB_PGOFF_MASK) << PAGE_SHIFT;
-	u64 len = vma->vm_end - vma->vm_start;
-	u64 end;
-	int ret;
 
-	if (index >= PCI_STD_NUM_BARS)
-		return -EINVAL;
-	if (!(vma->vm_flags & VM_SHARED))
-		return -EINVAL;
-	if (check_add_overflow(start, len, &end))
-		return -EINVAL;
-
-	mutex_lock(&vdev->lock);
-	if (vdev->revoked) {
-		ret = -ENODEV;
-		goto out_unlock;
-	}
-	if (!vstub_bar_mmappable(vdev, index) || end > vdev->bar_size[index]) {
-		ret = -EINVAL;
-		goto out_unlock;
-	}
-	ret = vstub_vdev_request_bar(vdev, index);
-	if (ret)
-		goto out_unlock;
-
-	vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
-	vstub_vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND |
-				VM_DONTDUMP);
-	vma->vm_ops = &vstub_bar_vm_ops;
-out_unlock:
-	mutex_unlock(&vdev->lock);
-	return ret;
+	return vstub_bar_mmap(df->vdev, vma);
 }
 
 /* ---- ioctls ---- */
@@ -550,8 +353,10 @@ static int vstub_device_get_region_info(struct vstub_vdev *vdev,
 					void __user *arg)
 {
 	unsigned long minsz = offsetofend(struct vfio_region_info, offset);
+	u64 caps[DIV_ROUND_UP(VSTUB_BAR_CAPS_MAX, sizeof(u64))];
 	struct pci_dev *pdev = vdev->pdev;
 	struct vfio_region_info info;
+	size_t caps_size = 0;
 
 	if (copy_from_user(&info, arg, minsz))
 		return -EFAULT;
@@ -570,12 +375,8 @@ static int vstub_device_get_region_info(struct vstub_vdev *vdev,
 		break;
 	case VFIO_PCI_BAR0_REGION_INDEX ... VFIO_PCI_BAR5_REGION_INDEX:
 		info.size = vdev->bar_size[info.index];
-		if (!info.size)
-			break;
-		info.flags = VFIO_REGION_INFO_FLAG_READ |
-			     VFIO_REGION_INFO_FLAG_WRITE;
-		if (vstub_bar_mmappable(vdev, info.index))
-			info.flags |= VFIO_REGION_INFO_FLAG_MMAP;
+		if (info.size)
+			caps_size = vstub_bar_region_info(vdev, &info, caps);
 		break;
 	case VFIO_PCI_ROM_REGION_INDEX:
 		info.size = vdev->bar_size[PCI_ROM_RESOURCE];
@@ -584,6 +385,17 @@ static int vstub_device_get_region_info(struct vstub_vdev *vdev,
 		break;
 	default:	/* VGA: not offered */
 		break;
+	}
+	if (caps_size) {
+		/* As vfio: too small a buffer learns the size it needs. */
+		info.flags |= VFIO_REGION_INFO_FLAG_CAPS;
+		if (info.argsz < sizeof(info) + caps_size) {
+			info.argsz = sizeof(info) + caps_size;
+		} else {
+			if (copy_to_user(arg + sizeof(info), caps, caps_size))
+				return -EFAULT;
+			info.cap_offset = sizeof(info);
+		}
 	}
 	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
 }

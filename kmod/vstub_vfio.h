@@ -155,6 +155,13 @@ struct vstub_group {
  * @vbar:        virtual BAR registers seen by userspace
  * @vrom:        virtual expansion ROM BAR register
  * @bar_size:    sizes of the BARs (0 = absent); [PCI_ROM_RESOURCE] = ROM
+ * @msix_bar:    BAR holding the MSI-X table, -1 without MSI-X; the table
+ *               is [@msix_start, @msix_end) in it (vstub_bar.c)
+ * @pba_bar:     BAR holding the MSI-X PBA, -1 without; [@pba_start,
+ *               @pba_end) in it
+ * @msix_mappable: the group's MSIs are isolated, so the table's pages may
+ *               be mmapped (VFIO_REGION_INFO_CAP_MSIX_MAPPABLE)
+ * (@bar_size and the MSI-X fields are set at creation, then read-only.)
  */
 struct vstub_vdev {
 	struct kref kref;
@@ -175,6 +182,13 @@ struct vstub_vdev {
 	u32 vbar[PCI_STD_NUM_BARS];
 	u32 vrom;
 	u64 bar_size[PCI_ROM_RESOURCE + 1];
+	int msix_bar;
+	u64 msix_start;
+	u64 msix_end;
+	int pba_bar;
+	u64 pba_start;
+	u64 pba_end;
+	bool msix_mappable;
 };
 
 /* vstub_vfio.c */
@@ -219,6 +233,18 @@ void vstub_vdev_revoke(struct vstub_vdev *vdev);
 void vstub_vdev_reset_on_return(struct vstub_vdev *vdev);
 struct file *vstub_vdev_open_file(struct vstub_vdev *vdev,
 				  struct file *group_file);
+
+/* vstub_bar.c: BAR and ROM access of the device file */
+#define VSTUB_BAR_CAPS_MAX \
+	(sizeof(struct vfio_region_info_cap_sparse_mmap) + \
+	 2 * sizeof(struct vfio_region_sparse_mmap_area))
+void vstub_bar_init(struct vstub_vdev *vdev);
+void vstub_bar_release_all(struct vstub_vdev *vdev);
+int vstub_bar_rw(struct vstub_vdev *vdev, int index, u8 *buf, u64 pos,
+		 size_t count, bool write);
+int vstub_bar_mmap(struct vstub_vdev *vdev, struct vm_area_struct *vma);
+size_t vstub_bar_region_info(struct vstub_vdev *vdev,
+			     struct vfio_region_info *info, void *caps);
 
 /* vstub_config.c: config space virtualization (vdev->lock held) */
 void vstub_config_init(struct vstub_vdev *vdev);
