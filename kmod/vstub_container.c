@@ -366,6 +366,12 @@ static int vstub_container_set_iommu(struct vstub_container *c,
 		c->pgsize_bitmap |= PAGE_SIZE;
 	}
 	c->v2 = type == VFIO_TYPE1v2_IOMMU;
+	/*
+	 * As type1: where the IOMMU can make every DMA snoop the CPU caches
+	 * (ignore PCIe no-snoop), turn that on; VFIO_DMA_CC_IOMMU reports it.
+	 */
+	c->cache_coherent = domain->ops->enforce_cache_coherency &&
+			    domain->ops->enforce_cache_coherency(domain);
 	c->domain = domain;
 	mutex_unlock(&c->lock);
 	return 0;
@@ -385,11 +391,19 @@ out_unlock:
 static int vstub_container_check_extension(struct vstub_container *c,
 					   unsigned long ext)
 {
+	int ret;
+
 	switch (ext) {
 	case VFIO_TYPE1_IOMMU:
 	case VFIO_TYPE1v2_IOMMU:
 	case VFIO_UNMAP_ALL:
 		return 1;
+	case VFIO_DMA_CC_IOMMU:
+		/* As type1: only once the IOMMU is set, and if enforced. */
+		mutex_lock(&c->lock);
+		ret = c->domain && c->cache_coherent;
+		mutex_unlock(&c->lock);
+		return ret;
 	default:
 		return 0;
 	}

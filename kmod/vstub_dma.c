@@ -80,6 +80,30 @@ static struct vstub_dma *vstub_dma_find(struct vstub_container *c,
 	return NULL;
 }
 
+/*
+ * The mapping of lowest IOVA that overlaps [@start, @last], or NULL.
+ * (Mappings never overlap, so their ends are ordered as their starts.)
+ */
+static struct vstub_dma *vstub_dma_first(struct vstub_container *c,
+					 u64 start, u64 last)
+{
+	struct rb_node *n = c->dma_tree.rb_node;
+	struct vstub_dma *first = NULL;
+
+	while (n) {
+		struct vstub_dma *dma = rb_entry(n, struct vstub_dma, node);
+
+		if (start > dma->iova + dma->size - 1) {
+			n = n->rb_right;
+		} else {
+			if (dma->iova <= last)
+				first = dma;
+			n = n->rb_left;
+		}
+	}
+	return first;
+}
+
 static void vstub_dma_insert(struct vstub_container *c, struct vstub_dma *new)
 {
 	struct rb_node **link = &c->dma_tree.rb_node, *parent = NULL;
@@ -266,9 +290,11 @@ static int vstub_dma_iommu_map(struct vstub_container *c,
 	for (i = 0; i < dma->nr_runs; i++) {
 		size_t len = dma->runs[i].npages << PAGE_SHIFT;
 
+		/* As type1: always cache-coherent (snooped) mappings. */
 		ret = vstub_iommu_map(c->domain, iova,
 				      PFN_PHYS(dma->runs[i].pfn), len,
-				      dma->prot, GFP_KERNEL_ACCOUNT);
+				      dma->prot | IOMMU_CACHE,
+				      GFP_KERNEL_ACCOUNT);
 		if (ret)
 			goto err_unmap;
 		iova += len;
@@ -427,13 +453,19 @@ int vstub_dma_unmap(struct vstub_container *c,
 	}
 
 	/*
+	 * As type1, in IOVA order from the first mapping the range overlaps:
 	 * Type1 (v1) unmaps whole mappings that start inside the range, even
-	 * past its end, and stops at one that starts before it.
+	 * past its end, and stops at one that starts before it (so a range
+	 * whose first overlap starts before it unmaps nothing).
 	 */
-	while ((dma = vstub_dma_find(c, iova, last))) {
+	dma = vstub_dma_first(c, iova, last);
+	while (dma && dma->iova <= last) {
+		struct rb_node *next = rb_next(&dma->node);
+
 		if (!c->v2 && iova > dma->iova)
 			break;
 		vstub_dma_take(c, dma, &victims);
+		dma = next ? rb_entry(next, struct vstub_dma, node) : NULL;
 	}
 	unmap->size = vstub_dma_unmap_list(c, &victims);
 	return 0;

@@ -77,6 +77,8 @@ struct vstub_iova_range {
  * @domain:        IOMMU paging domain, set by SET_IOMMU, NULL before and
  *                 again after the last group detached
  * @v2:            Type1v2 semantics (unmap refuses to bisect a mapping)
+ * @cache_coherent: the domain enforces cache coherency (no-snoop DMA is
+ *                 snooped anyway); VFIO_DMA_CC_IOMMU
  * @pgsize_bitmap: page sizes usable for mappings (domain's, min PAGE_SIZE)
  * @ranges:        valid IOVA ranges, sorted; @nr_ranges entries
  * @dma_tree:      vstub_dma mappings keyed by IOVA
@@ -89,6 +91,7 @@ struct vstub_container {
 	struct list_head groups;
 	struct iommu_domain *domain;
 	bool v2;
+	bool cache_coherent;
 	unsigned long pgsize_bitmap;
 	struct vstub_iova_range *ranges;
 	unsigned int nr_ranges;

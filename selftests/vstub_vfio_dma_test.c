@@ -587,6 +587,19 @@ TEST_F_TIMEOUT(dma, group_and_container_errors, 120)
 	ASSERT_EQ(0, vfio_map(self->v.container, self->a, IOVA_A, 2 * PG,
 			      VFIO_RW));
 	EXPECT_EQ(2 * PG, vfio_unmap(self->v.container, IOVA_A, PG, 0));
+	/*
+	 * As type1: in IOVA order from the first overlapping mapping, so a
+	 * range whose first overlap starts before it unmaps nothing, whatever
+	 * the tree's shape (three mappings: the middle one is the root).
+	 */
+	ASSERT_EQ(0, vfio_map(self->v.container, self->a, IOVA_A, 2 * PG,
+			      VFIO_RW));
+	ASSERT_EQ(0, vfio_map(self->v.container, self->a, IOVA_A + 2 * PG, PG,
+			      VFIO_RW));
+	ASSERT_EQ(0, vfio_map(self->v.container, self->a, IOVA_A + 3 * PG, PG,
+			      VFIO_RW));
+	EXPECT_EQ(0, vfio_unmap(self->v.container, IOVA_A + PG, 3 * PG, 0));
+	EXPECT_EQ(4 * PG, vfio_unmap(self->v.container, IOVA_A, 4 * PG, 0));
 	ASSERT_EQ(0, vfio_map(self->v.container, self->a, IOVA_A, PG, VFIO_RW));
 	ASSERT_EQ(0, vfio_map(self->v.container, self->b, IOVA_B, PG, VFIO_RW));
 	fill_pattern(self->a, DMA_LEN, 11);

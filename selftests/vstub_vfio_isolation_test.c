@@ -17,6 +17,9 @@
  *                   MSIX_MAPPABLE (isolated MSIs: whole BAR mmappable) or
  *                   else a sparse-mmap capability without the table page,
  *                   whose mmap is refused
+ *   cache_coherency VFIO_DMA_CC_IOMMU as type1 answers it: 0 before
+ *                   SET_IOMMU, then whether the IOMMU enforces snooping,
+ *                   the same as vfio-pci's answer for the same device
  *   reset_on_return NVMe (FLR): a register userspace programmed is back
  *                   at its reset value whenever the device returns to the
  *                   host: close + release, release answered through REQ
@@ -778,6 +781,40 @@ TEST_F_TIMEOUT(iso, reset_on_return, 180)
 	EXPECT_EQ(0, bar_reg_host(nvme, 0, NVME_REG_CC));
 	vfio_ctx_close(&w);
 	close(c.efd);
+}
+
+/* ---- item 7: cache coherency (IOMMU_CACHE, enforce_cache_coherency) --- */
+
+TEST_F_TIMEOUT(iso, cache_coherency, 120)
+{
+	struct vfio_ctx w;
+	int mine, ref;
+
+	vfio_ctx_init(&w);
+	ASSERT_EQ(0, vfio_open_container(&w, node_dir(variant)));
+	EXPECT_EQ(0, ioctl(w.container, VFIO_CHECK_EXTENSION,
+			   VFIO_DMA_CC_IOMMU));
+	vfio_ctx_close(&w);
+	mine = ioctl(self->v.container, VFIO_CHECK_EXTENSION,
+		     VFIO_DMA_CC_IOMMU);
+	TH_LOG("%s: VFIO_DMA_CC_IOMMU %d (%s)",
+	       variant->vfio_pci ? "vfio-pci" : "vstub", mine,
+	       vstub_env("VSTUB_IOMMU", "?"));
+	EXPECT_TRUE(mine == 0 || mine == 1);
+	if (variant->vfio_pci)
+		return;
+	if (vstub_no_intremap() || !path_exists("/sys/bus/pci/drivers/vfio-pci"))
+		SKIP(return, "no vfio-pci to compare with here");
+	/* The reference: vfio-pci with type1 on the same device. */
+	vfio_ctx_close(&self->v);
+	ASSERT_EQ(0, vstub_unload());
+	ASSERT_EQ(0, bind_to(self->edu, "vfio-pci"));
+	ASSERT_EQ(0, vfio_open_device(&w, VFIO_NODE_DIR, self->edu,
+				      VFIO_TYPE1v2_IOMMU));
+	ref = ioctl(w.container, VFIO_CHECK_EXTENSION, VFIO_DMA_CC_IOMMU);
+	vfio_ctx_close(&w);
+	unbind_override(self->edu);
+	EXPECT_EQ(ref, mine);
 }
 
 TEST_HARNESS_MAIN
