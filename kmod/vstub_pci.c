@@ -31,6 +31,13 @@
  */
 DEFINE_MUTEX(vstub_ctl_lock);
 
+/*
+ * Set under vstub_ctl_lock once the module goes down: no capture may start
+ * after vstub_release_all() gave everything back, or a device would be
+ * left with driver_override "vstub" and no driver at all.
+ */
+static bool vstub_closing;
+
 /* vstub_devs_lock protects vstub_devs, the devices bound to vstub. */
 DEFINE_MUTEX(vstub_devs_lock);
 LIST_HEAD(vstub_devs);
@@ -314,6 +321,8 @@ static int vstub_attach(struct pci_dev *pdev)
 	int ret;
 
 	lockdep_assert_held(&vstub_ctl_lock);
+	if (vstub_closing)
+		return -ENODEV;
 	ret = vstub_set_override(pdev, VSTUB_DRV_NAME);
 	if (ret)
 		return ret;
@@ -368,23 +377,55 @@ static void vstub_give_back(struct pci_dev *pdev, const char *orig)
 		pci_info(pdev, "released by vstub; no driver took it\n");
 }
 
+/*
+ * One hex field of a BDF: 1 to 8 digits whose value is at most @max,
+ * followed by @sep ('\0': the end of the string or a space).  Advances
+ * *@s past the separator.  Values are checked as they are read, so that
+ * no overflow can wrap a field into range ("100000000:00:03.0").
+ */
+static bool vstub_bdf_field(const char **s, unsigned int max, char sep,
+			    unsigned int *out)
+{
+	const char *p = *s;
+	u64 v = 0;
+	int n = 0, d;
+
+	while ((d = hex_to_bin(*p)) >= 0) {
+		v = v * 16 + d;
+		if (++n > 8 || v > max)
+			return false;
+		p++;
+	}
+	if (!n)
+		return false;
+	if (sep ? *p != sep : *p && !isspace(*p))
+		return false;
+	*out = v;
+	*s = sep ? p + 1 : p;
+	return true;
+}
+
+/*
+ * "[domain:]bus:slot.fn" in hex (domain at most ffff), optionally
+ * followed by white space.
+ */
 int vstub_parse_bdf(const char *str, unsigned int *domain, unsigned int *bus,
 		    unsigned int *devfn)
 {
-	unsigned int d, b, s, f;
-	char tail;
-	int n;
+	unsigned int d = 0, b, s, f;
+	const char *p;
 
 	str = skip_spaces(str);
-	n = sscanf(str, "%x:%x:%x.%x%c", &d, &b, &s, &f, &tail);
-	if (n < 4) {
-		/* bus:slot.fn in domain 0 */
-		d = 0;
-		n = sscanf(str, "%x:%x.%x%c", &b, &s, &f, &tail) + 1;
-	}
-	if (n < 4 || (n == 5 && !isspace(tail)))
+	p = str;
+	/* Two colons before the dot: the domain is given. */
+	if (strchr(p, ':') && strchr(p, ':') != strrchr(p, ':') &&
+	    !vstub_bdf_field(&p, 0xffff, ':', &d))
 		return -EINVAL;
-	if (d > 0xffff || b > 0xff || s > 0x1f || f > 7)
+	if (!vstub_bdf_field(&p, 0xff, ':', &b) ||
+	    !vstub_bdf_field(&p, 0x1f, '.', &s) ||
+	    !vstub_bdf_field(&p, 7, '\0', &f))
+		return -EINVAL;
+	if (*skip_spaces(p))
 		return -EINVAL;
 	*domain = d;
 	*bus = b;
@@ -413,6 +454,11 @@ int vstub_capture_bdf(unsigned int domain, unsigned int bus,
 	}
 
 	mutex_lock(&vstub_ctl_lock);
+	if (vstub_closing) {
+		*msg = "vstub is being unloaded";
+		ret = -ENODEV;
+		goto out_unlock;
+	}
 	device_lock(&pdev->dev);
 	if (pdev->dev.driver)
 		strscpy(orig, pdev->dev.driver->name, sizeof(orig));
@@ -539,13 +585,17 @@ int vstub_ids_del(const char *str, const char **msg)
 	return ret;
 }
 
-/* Give every captured device back, and clear overrides vstub left. */
+/*
+ * The module goes down: give every captured device back, clear overrides
+ * vstub left, and refuse every capture from now on.
+ */
 void vstub_release_all(void)
 {
 	struct pci_dev *pdev = NULL;
 	struct vstub_dev *vdev;
 
 	mutex_lock(&vstub_ctl_lock);
+	vstub_closing = true;
 	for (;;) {
 		mutex_lock(&vstub_devs_lock);
 		vdev = list_first_entry_or_null(&vstub_devs, struct vstub_dev,

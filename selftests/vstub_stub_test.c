@@ -5,6 +5,9 @@
  * unload.  Runs as root in a QEMU guest with edu (no driver), e1000e, nvme
  * (SR-IOV), qemu-xhci and a second ich9-ahci bound to their drivers.
  */
+#include <signal.h>
+#include <sys/wait.h>
+
 #include "kselftest_harness.h"
 #include "vstub_test.h"
 
@@ -340,7 +343,9 @@ TEST_F(ctl, capture_errors)
 {
 	static const char * const malformed[] = {
 		"zz", "0000:00:03", "00:03", "0000:00:20.0", "0000:00:03.8",
-		"0000:100:03.0",
+		"0000:100:03.0", "100000000:00:03.0", "0:100000000:03.0",
+		"0:0:100000003.0", "0:0:3.100000000", "0000:00:03.0 x",
+		"0000:00:03.0x", "1:2:3:4.0", ":00:03.0",
 	};
 	unsigned int i;
 
@@ -357,6 +362,46 @@ TEST_F(ctl, capture_errors)
 	EXPECT_EQ(-ENODEV, vstub_write("capture", "0000:42:1f.7"));
 	EXPECT_EQ(-ENODEV, vstub_write("capture", "0001:00:03.0"));
 	EXPECT_EQ(0, vstub_count_lines("captured"));
+}
+
+/*
+ * A capture racing the module's unload must not leave driver_override set
+ * to "vstub" on a device nobody drives (edu, with a child capturing and
+ * releasing it by address as fast as it can while vstub goes away).
+ */
+TEST_F_TIMEOUT(ctl, capture_vs_unload, 180)
+{
+	char ovr[64], path[256];
+	int round, stuck = 0, status;
+	pid_t pid;
+
+	for (round = 0; round < 25; round++) {
+		if (round)
+			ASSERT_EQ(0, vstub_load(""));
+		pid = fork();
+		ASSERT_GE(pid, 0);
+		if (!pid) {
+			for (;;) {
+				vstub_write("capture", self->d.edu);
+				vstub_write("release", self->d.edu);
+			}
+		}
+		vstub_msleep(20 + round * 7 % 60);
+		EXPECT_EQ(0, vstub_unload());
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		snprintf(path, sizeof(path), PCI_DEVICES_DIR "/%s/driver_override",
+			 self->d.edu);
+		ASSERT_LT(0, sysfs_read(path, ovr, sizeof(ovr)));
+		if (strcmp(ovr, "(null)\n")) {
+			TH_LOG("round %d: driver_override '%s' left behind",
+			       round, ovr);
+			stuck++;
+			pci_write_attr(self->d.edu, "driver_override", "\n");
+		}
+		EXPECT_TRUE(pci_driver_is(self->d.edu, ""));
+	}
+	EXPECT_EQ(0, stuck);
 }
 
 TEST_F(ctl, release_errors)
