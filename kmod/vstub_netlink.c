@@ -44,7 +44,21 @@ static const struct nla_policy vstub_nl_sriov_policy[VSTUB_A_NUM_VFS + 1] = {
 	[VSTUB_A_NUM_VFS]	= { .type = NLA_U32 },
 };
 
+/* Commands that take no attribute: every one is refused, as documented. */
+static const struct nla_policy vstub_nl_no_policy[VSTUB_A_MAX + 1] = {
+	[1 ... VSTUB_A_MAX] = { .type = NLA_REJECT },
+};
+
 /* ---- helpers ------------------------------------------------------------ */
+
+/*
+ * May the caller see what VFIO users do with their devices (open, pinned
+ * pages, mappings)?  Only with CAP_SYS_ADMIN: see the uapi header.
+ */
+static bool vstub_nl_sees_vfio(struct sk_buff *skb)
+{
+	return netlink_capable(skb, CAP_SYS_ADMIN);
+}
 
 /* State changes need CAP_SYS_ADMIN too, like the sysfs files. */
 static int vstub_nl_admin(struct sk_buff *skb, struct genl_info *info)
@@ -166,7 +180,7 @@ void vstub_nl_notify_dev(struct pci_dev *pdev, u8 cmd)
 	hdr = genlmsg_put(skb, 0, 0, &vstub_nl_family, 0, cmd);
 	if (!hdr)
 		goto err;
-	vstub_nl_bind_locked(pdev, &b);
+	vstub_nl_bind_locked(pdev, &b, false);	/* anyone may listen */
 	if (vstub_nl_fill_dev(skb, pdev, &b, false))
 		goto err;
 	genlmsg_end(skb, hdr);
@@ -335,7 +349,7 @@ static int vstub_nl_dev_get(struct sk_buff *skb, struct genl_info *info)
 	if (!pdev)
 		return ret;
 	device_lock(&pdev->dev);
-	vstub_nl_bind_locked(pdev, &b);
+	vstub_nl_bind_locked(pdev, &b, vstub_nl_sees_vfio(skb));
 	device_unlock(&pdev->dev);
 
 	ret = -ENOMEM;
@@ -357,6 +371,7 @@ out_put:
 /* Every captured function; cb->args[0] counts those already sent. */
 static int vstub_nl_dev_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
+	bool vfio = vstub_nl_sees_vfio(cb->skb);
 	struct vstub_nl_bind b;
 	struct vstub_dev *vdev;
 	long idx = 0;
@@ -373,7 +388,7 @@ static int vstub_nl_dev_dump(struct sk_buff *skb, struct netlink_callback *cb)
 			idx--;
 			break;
 		}
-		vstub_nl_bind_from_vdev(vdev, &b);
+		vstub_nl_bind_from_vdev(vdev, &b, vfio);
 		if (vstub_nl_fill_dev(skb, vdev->pdev, &b, false)) {
 			genlmsg_cancel(skb, hdr);
 			idx--;
@@ -534,6 +549,8 @@ static const struct genl_ops vstub_nl_ops[] = {
 	{
 		.cmd	 = VSTUB_CMD_ID_GET,
 		.dumpit	 = vstub_nl_id_dump,
+		.policy	 = vstub_nl_no_policy,
+		.maxattr = VSTUB_A_MAX,
 	},
 	{
 		.cmd	 = VSTUB_CMD_CAPTURE,
@@ -559,6 +576,8 @@ static const struct genl_ops vstub_nl_ops[] = {
 	{
 		.cmd	 = VSTUB_CMD_STATUS_GET,
 		.doit	 = vstub_nl_status_get,
+		.policy	 = vstub_nl_no_policy,
+		.maxattr = VSTUB_A_MAX,
 	},
 	{
 		.cmd	 = VSTUB_CMD_GROUP_GET,

@@ -33,24 +33,29 @@ static u8 vstub_nl_reason(enum vstub_reason reason)
 	}
 }
 
-/* A captured device's record; vstub_devs_lock or its device_lock held. */
-void vstub_nl_bind_from_vdev(struct vstub_dev *vdev, struct vstub_nl_bind *b)
+/*
+ * A captured device's record; vstub_devs_lock or its device_lock held.
+ * @vfio: include what its VFIO user does (the caller may see it).
+ */
+void vstub_nl_bind_from_vdev(struct vstub_dev *vdev, struct vstub_nl_bind *b,
+			     bool vfio)
 {
 	memset(b, 0, sizeof(*b));
 	strscpy(b->driver, VSTUB_DRV_NAME, sizeof(b->driver));
 	strscpy(b->orig_driver, vdev->orig_driver, sizeof(b->orig_driver));
 	b->captured = true;
 	b->reason = vdev->reason;
-	b->have_vfio = vstub_vfio_nl_stats(vdev, &b->vfio);
+	b->have_vfio = vfio && vstub_vfio_nl_stats(vdev, &b->vfio);
 }
 
 /* Any function's binding; the caller holds @pdev's device_lock. */
-void vstub_nl_bind_locked(struct pci_dev *pdev, struct vstub_nl_bind *b)
+void vstub_nl_bind_locked(struct pci_dev *pdev, struct vstub_nl_bind *b,
+			  bool vfio)
 {
 	struct device_driver *drv = pdev->dev.driver;
 
 	if (drv == &vstub_pci_driver.driver && pci_get_drvdata(pdev)) {
-		vstub_nl_bind_from_vdev(pci_get_drvdata(pdev), b);
+		vstub_nl_bind_from_vdev(pci_get_drvdata(pdev), b, vfio);
 		return;
 	}
 	memset(b, 0, sizeof(*b));

@@ -771,6 +771,88 @@ TEST_F(nl, bdf_bad_input)
 	EXPECT_TRUE(pci_driver_is(self->e1000e, "e1000e"));
 }
 
+/* ID_GET and STATUS_GET take no attribute: any one is refused. */
+TEST_F(nl, no_attr_commands)
+{
+	struct nlres r = { 0 };
+	struct nl_msg *m;
+
+	m = t_msg(self->fam, VSTUB_CMD_ID_GET, true);
+	nla_put_string(m, VSTUB_A_BDF, self->edu);
+	EXPECT_EQ(-EINVAL, t_send(self->sk, m, &r));
+	EXPECT_TRUE(r.has_offs);
+	m = t_msg(self->fam, VSTUB_CMD_STATUS_GET, false);
+	nla_put_string(m, VSTUB_A_ID, "1234:11e8");
+	EXPECT_EQ(-EINVAL, t_send(self->sk, m, &r));
+	EXPECT_TRUE(r.has_offs);
+	m = t_msg(self->fam, VSTUB_CMD_STATUS_GET, false);
+	nla_put_u32(m, VSTUB_A_MAX, 1);
+	EXPECT_EQ(-EINVAL, t_send(self->sk, m, &r));
+	EXPECT_EQ(0, t_send(self->sk, t_msg(self->fam, VSTUB_CMD_ID_GET, true),
+			    &r));
+	EXPECT_EQ(0, t_send(self->sk, t_msg(self->fam, VSTUB_CMD_STATUS_GET,
+					    false), &r));
+}
+
+static int vfio_attr_cb(struct nlattr **tb, void *arg)
+{
+	int *seen = arg;
+
+	if (tb[VSTUB_A_VFIO_OPEN] || tb[VSTUB_A_VFIO_PINNED_PAGES] ||
+	    tb[VSTUB_A_VFIO_MAPPINGS])
+		*seen |= 1;
+	if (tb[VSTUB_A_BDF])
+		*seen |= 2;
+	return 0;
+}
+
+/*
+ * DEV_GET of @bdf (@dump: the dump) as root or (@nobody) uid 65534: bit 0
+ * set when a VFIO attribute came back, bit 1 when a record did; 200+ on
+ * failure.
+ */
+static int vfio_attrs_seen(const char *bdf, bool dump, bool nobody)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid < 0)
+		return 250;
+	if (!pid) {
+		struct nlres r = { 0 };
+		struct nl_sock *sk;
+		int fam, seen = 0;
+
+		if (nobody && setresuid(65534, 65534, 65534))
+			_exit(201);
+		sk = t_sock(&fam);
+		if (!sk)
+			_exit(202);
+		r.parse = vfio_attr_cb;
+		r.arg = &seen;
+		if (dump ? t_send(sk, t_msg(fam, VSTUB_CMD_DEV_GET, true), &r) :
+			   t_str(sk, fam, VSTUB_CMD_DEV_GET, VSTUB_A_BDF, bdf,
+				 &r))
+			_exit(203);
+		nl_socket_free(sk);
+		_exit(seen);
+	}
+	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st))
+		return 251;
+	return WEXITSTATUS(st);
+}
+
+/* Only CAP_SYS_ADMIN sees what VFIO users do (uapi/vstub.h). */
+TEST_F(nl, vfio_counters_privileged)
+{
+	ASSERT_EQ(0, vstub_write("capture", self->edu));
+	EXPECT_EQ(3, vfio_attrs_seen(self->edu, false, false));
+	EXPECT_EQ(3, vfio_attrs_seen(self->edu, true, false));
+	EXPECT_EQ(2, vfio_attrs_seen(self->edu, false, true));
+	EXPECT_EQ(2, vfio_attrs_seen(self->edu, true, true));
+	EXPECT_EQ(0, vstub_write("release", self->edu));
+}
+
 TEST_F(nl, unprivileged)
 {
 	struct devlist *l = calloc(1, sizeof(*l));

@@ -30,6 +30,7 @@
  *   Multicasts VSTUB_CMD_ID_REMOVED.
  *
  * VSTUB_CMD_ID_GET (dump)
+ *   Request:  no attribute (any one is rejected, EINVAL).
  *   One message per ID:  VSTUB_A_ID (normalised)
  *
  * VSTUB_CMD_CAPTURE (do, admin)
@@ -63,10 +64,17 @@
  *     VSTUB_A_NUM_VFS, VSTUB_A_TOTAL_VFS (SR-IOV PFs only),
  *     VSTUB_A_VFIO_OPEN (u8), VSTUB_A_VFIO_PINNED_PAGES (u64),
  *     VSTUB_A_VFIO_MAPPINGS (u64) -- captured devices, only when the VFIO
- *     personality reports them.
+ *     personality reports them and only to a caller with CAP_SYS_ADMIN.
  *   do replies add VSTUB_A_RESV_REGIONS.
+ *   What an unprivileged caller sees: what sysfs shows everyone (address,
+ *   IDs, drivers, IOMMU group, unit, DMA mode, MSI isolation, reserved
+ *   regions, SR-IOV counts, why vstub holds a device), never what another
+ *   user's VFIO program does with it (open or not, memory it pinned, its
+ *   mappings).  Notifications, which anyone may receive, never carry the
+ *   VFIO attributes either.
  *
  * VSTUB_CMD_STATUS_GET (do)
+ *   Request:  no attribute (any one is rejected, EINVAL).
  *   Reply: VSTUB_A_IOMMU_UNITS (nest of VSTUB_A_IOMMU_UNIT strings, the
  *          /sys/class/iommu devices), VSTUB_A_NUM_GROUPS (distinct IOMMU
  *          groups of PCI functions), VSTUB_A_NUM_PCI (PCI functions),
