@@ -268,7 +268,7 @@ FIXTURE_SETUP(user)
 		 vstub_no_intremap() ? "allow_unsafe_interrupts=1" : "");
 	ASSERT_EQ(0, vstub_load(params));
 	/* edu through the helper, as an admin would give it to a user */
-	ret = sh("VSTUB_CONF=" CONF " vstubctl capture %s --owner %d:%d",
+	ret = sh("VSTUB_CONF=" CONF " vstubctl --quiet capture %s --owner %d:%d",
 		 self->edu, USER_ID, GROUP_ID);
 	ASSERT_EQ(0, ret);
 	ASSERT_TRUE(pci_wait_driver(self->edu, "vstub", 5000));
