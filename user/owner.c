@@ -104,21 +104,33 @@ int owner_resolve(const char *spec, struct owner *o, char *why, size_t len)
 void owner_uid_name(uint32_t uid, char *buf, size_t len)
 {
 	struct passwd *pw = getpwuid(uid);
+	FILE *f = NULL;
 
+	if (!pw && (f = fopen("/etc/passwd", "re")))
+		while ((pw = fgetpwent(f)) && pw->pw_uid != uid)
+			;
 	if (pw)
 		snprintf(buf, len, "%s", pw->pw_name);
 	else
 		snprintf(buf, len, "uid %u", uid);
+	if (f)
+		fclose(f);
 }
 
 void owner_gid_name(uint32_t gid, char *buf, size_t len)
 {
 	struct group *gr = getgrgid(gid);
+	FILE *f = NULL;
 
+	if (!gr && (f = fopen("/etc/group", "re")))
+		while ((gr = fgetgrent(f)) && gr->gr_gid != gid)
+			;
 	if (gr)
 		snprintf(buf, len, "%s", gr->gr_name);
 	else
 		snprintf(buf, len, "gid %u", gid);
+	if (f)
+		fclose(f);
 }
 
 void group_node_path(const struct ctx *ctx, unsigned long group, char *buf,
