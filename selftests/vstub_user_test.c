@@ -568,9 +568,11 @@ TEST_F(user, memlock_report)
 			pid, (unsigned long)r.h[0].locked_pages * 4,
 			LIMIT_PAGES * 4));
 	/* the planner sees the holder and that 1 MiB more does not fit */
-	EXPECT_EQ(0, sh("vstubctl memlock %s 1M | grep -q 'pid %d (vstub_user_test) holds it: .*does NOT fit'",
+	EXPECT_EQ(0, sh("vstubctl memlock %s 1M | grep -A1 'pid %d (vstub_user_test) holds it' | grep -q 'does NOT fit'",
 			self->edu, pid));
-	EXPECT_EQ(0, sh("vstubctl memlock %s 16K | grep -q 'pid %d (vstub_user_test) holds it: .*: fits'",
+	EXPECT_EQ(0, sh("vstubctl --json memlock %s 1M | grep -q '\"pid\":%d,[^}]*\"fits\":false'",
+			self->edu, pid));
+	EXPECT_EQ(0, sh("vstubctl --json memlock %s 16K | grep -q '\"pid\":%d,[^}]*\"fits\":true'",
 			self->edu, pid));
 
 	/* up to the limit: the next page is refused (its RLIMIT_MEMLOCK) */

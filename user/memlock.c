@@ -60,7 +60,8 @@ static void plan_holder(struct memlock_plan *p, struct nlattr **ht)
 	fmt_bytes(locked, a, sizeof(a));
 	fmt_bytes(lim, b, sizeof(b));
 	fmt_bytes(locked + p->need, c, sizeof(c));
-	printf("  pid %" PRIu64 " (%s) holds it: locked %s, RLIMIT_MEMLOCK %s; with the new mapping %s: %s\n",
+	printf("  pid %" PRIu64 " (%s) holds it: locked %s, RLIMIT_MEMLOCK %s;\n"
+	       "    with the new mapping it would lock %s: %s\n",
 	       vnl_uint(ht, VSTUB_HOLDER_A_PID, 0),
 	       vnl_str(ht, VSTUB_HOLDER_A_COMM, "?"), a, b, c,
 	       ipc ? "fits (CAP_IPC_LOCK: no limit is enforced)" :
@@ -166,8 +167,9 @@ static int cmd_memlock(struct ctx *ctx, int argc, char **argv)
 	}
 	fmt_bytes(kib << 10, b, sizeof(b));
 	printf("\nThe program needs RLIMIT_MEMLOCK >= %s plus whatever else it locks (mlock,\n"
-	       "other mappings, other devices)%s: e.g. %" PRIu64 " KiB (%s).  Set it\n",
-	       a, p.max_locked ? ", here including what the holder has locked now" : "",
+	       "other mappings, other devices)%s,\n"
+	       "e.g. %" PRIu64 " KiB (%s).  Set it\n",
+	       a, p.max_locked ? "; with what the holder has locked now" : "",
 	       kib, b);
 	printf("  in a shell, before starting the program:  ulimit -l %" PRIu64 "\n", kib);
 	printf("  for a systemd service ([Service]):         LimitMEMLOCK=%" PRIu64 "K\n", kib);
