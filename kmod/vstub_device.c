@@ -822,11 +822,15 @@ err_unlock:
 /* What the netlink report says about one holder (@pid referenced). */
 static void vstub_holder_info(struct pid *pid, struct vstub_vfio_holder *h)
 {
-	struct task_struct *task = get_pid_task(pid, PIDTYPE_TGID);
+	struct task_struct *task;
 	unsigned long lim;
 
 	memset(h, 0, sizeof(*h));
 	h->pid = pid_vnr(pid);
+	/* Nothing about a process the requester cannot see in its PID namespace. */
+	if (!h->pid)
+		return;
+	task = get_pid_task(pid, PIDTYPE_TGID);
 	if (!task)
 		return;
 	get_task_comm(h->comm, task);

@@ -80,7 +80,8 @@
  *     of the function open (with the VFIO personality), and
  *     VSTUB_A_HOLDERS: nest of (at most 4) VSTUB_A_HOLDER nests of
  *     VSTUB_HOLDER_A_*: PID (the process that opened the device file, in
- *     the requester's PID namespace; 0 if not visible there), COMM,
+ *     the requester's PID namespace; 0, with nothing else about it, if not
+ *     visible there), COMM,
  *     LOCKED_PAGES (the process's locked_vm in pages: what the kernel
  *     counts against RLIMIT_MEMLOCK, VFIO pins included, the same number
  *     as VmLck in /proc/PID/status), MEMLOCK_LIMIT (its soft
