@@ -323,6 +323,12 @@ TEST_F(user, nodes)
 	if (self->have_nic)
 		EXPECT_EQ(0, sh("vstubctl list | grep -q '%s: mode 0600 .*only root may open it'",
 				self->nic_node));
+	/* status: every node, the container open to everyone */
+	EXPECT_EQ(0, sh("vstubctl status | grep -q '%s .*user uid %d and group gid %d may open it'",
+			self->edu_node, USER_ID, GROUP_ID));
+	EXPECT_EQ(0, sh("vstubctl status | grep -q '" VSTUB_NODE_DIR "/vfio .*anyone may open it'"));
+	EXPECT_EQ(0, sh("vstubctl --json status | grep -q '{\"path\":\"%s\",\"kind\":\"group\",\"uid\":%d,\"gid\":%d,\"mode\":%d}'",
+			self->edu_node, USER_ID, GROUP_ID, 0660));
 }
 
 /* An owner that is no user: EINVAL with a reason, nothing captured. */

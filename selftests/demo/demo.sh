@@ -65,6 +65,7 @@ run vstubctl capture "$NIC" || fail "capture $NIC"
 [ -e "/sys/bus/pci/devices/$NIC/net" ] && fail "the NIC still has a network interface"
 say "  (the NIC's network interface is gone: e1000e let go of it)"
 run vstubctl list || fail "list"
+run vstubctl status || fail "status"
 
 say
 say "--- 4. A shared IOMMU group: which member keeps it from being usable?"
