@@ -458,6 +458,14 @@ TEST_F(user, owner_survives)
 	if (!pid)
 		_exit(nonroot_open(self->edu_node));
 	EXPECT_EQ(0, child_status(pid));
+
+	/* and so does "vstubctl apply", as at boot */
+	ASSERT_EQ(0, sh("vstubctl --quiet release %s", self->edu));
+	ASSERT_EQ(0, sh("VSTUB_CONF=" CONF " vstubctl --quiet apply --no-load"));
+	ASSERT_TRUE(pci_wait_driver(self->edu, "vstub", 5000));
+	ASSERT_EQ(0, node_stat(self->edu_node, &uid, &gid, &mode));
+	EXPECT_EQ(USER_ID, uid);
+	EXPECT_EQ(0600, mode);
 	unlink("/tmp/vstub-user-test.modprobe");
 }
 

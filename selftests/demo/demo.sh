@@ -42,6 +42,8 @@ say "an e1000e NIC at $NIC (driver $NIC_DRV) and the q35 chipset's LPC/SATA/SMBu
 say "functions 00:1f.0/2/3, which share one IOMMU group."
 
 # An ordinary user to give a device to.
+grep -q '^root:' /etc/passwd 2>/dev/null || echo "root:x:0:0:root:/root:/bin/sh" >>/etc/passwd
+grep -q '^root:' /etc/group 2>/dev/null || echo "root:x:0:" >>/etc/group
 echo "demo:x:1000:1000:demo user:/tmp:/bin/sh" >>/etc/passwd
 echo "demo:x:1000:" >>/etc/group
 
