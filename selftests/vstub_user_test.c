@@ -506,11 +506,14 @@ static int memlock_child(const char *edu, int cmd_fd, int ack_fd)
 				       IOVA_A + n * PG, STEP_PAGES * PG, VFIO_RW);
 			n += STEP_PAGES;
 		} else if (c == 'x') {	/* everything up to the limit, and one more */
-			ret = vfio_map(v.container, buf + n * PG,
-				       IOVA_A + n * PG, (LIMIT_PAGES - n) * PG,
-				       VFIO_RW);
+			long room = LIMIT_PAGES - vmlck_kb(getpid()) * 1024 / (long)PG;
+
+			ret = room > 0 && n + room <= LIMIT_PAGES ?
+			      vfio_map(v.container, buf + n * PG,
+				       IOVA_A + n * PG, room * PG, VFIO_RW) :
+			      -ERANGE;
 			if (!ret) {
-				n = LIMIT_PAGES;
+				n += room;
 				ret = vfio_map(v.container, buf + n * PG,
 					       IOVA_A + n * PG, PG, VFIO_RW);
 				ret = ret == -ENOMEM ? 0 : ret ? ret : -EEXIST;
@@ -590,15 +593,14 @@ TEST_F(user, memlock_report)
 			self->edu, pid));
 
 	/* up to the limit: the next page is refused (its RLIMIT_MEMLOCK) */
-	if (base_kb == 0) {
-		c = 'x';
-		ASSERT_EQ(1, write(cmd[1], &c, 1));
-		ASSERT_EQ(1, read(ack[0], &c, 1));
-		EXPECT_EQ('k', c);
-		ASSERT_EQ(0, nl_cmd(VSTUB_CMD_DEV_GET, self->edu, -1, &r));
-		EXPECT_EQ(LIMIT_PAGES, r.pinned);
-		EXPECT_EQ(LIMIT_PAGES, r.h[0].locked_pages);
-	}
+	c = 'x';
+	ASSERT_EQ(1, write(cmd[1], &c, 1));
+	ASSERT_EQ(1, read(ack[0], &c, 1));
+	EXPECT_EQ('k', c);
+	ASSERT_EQ(0, nl_cmd(VSTUB_CMD_DEV_GET, self->edu, -1, &r));
+	EXPECT_EQ(LIMIT_PAGES - base_kb * 1024 / (long)PG, r.pinned);
+	EXPECT_EQ(LIMIT_PAGES, r.h[0].locked_pages);
+	EXPECT_EQ((uint64_t)vmlck_kb(pid) * 1024 / PG, r.h[0].locked_pages);
 
 	c = 'q';
 	ASSERT_EQ(1, write(cmd[1], &c, 1));
