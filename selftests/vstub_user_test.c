@@ -317,6 +317,11 @@ TEST_F(user, nodes)
 		EXPECT_EQ(-1, r.owner_uid);
 		EXPECT_EQ(-1, r.owner_gid);
 	}
+	EXPECT_EQ(0, sh("vstubctl --json list %s | grep -q '\"owner_uid\":%d,\"owner_gid\":%d'",
+			self->edu, USER_ID, GROUP_ID));
+	if (self->have_nic)
+		EXPECT_EQ(0, sh("vstubctl --json list %s | grep -q '\"owner_uid\":null,\"owner_gid\":null'",
+				self->nic));
 	/* and vstubctl says who may open what */
 	EXPECT_EQ(0, sh("vstubctl list | grep -q '%s: mode 0660 .*user uid %d and group gid %d may open it'",
 			self->edu_node, USER_ID, GROUP_ID));

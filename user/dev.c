@@ -196,8 +196,17 @@ static void dev_json(struct json *js, struct nlattr **tb, const char *event)
 		json_int(js, "mappings", vnl_uint(tb, VSTUB_A_VFIO_MAPPINGS, 0));
 		holders_json(js, tb);
 		json_obj_end(js);
-	} else if (vnl_has(tb, VSTUB_A_OWNER_UID) || vnl_has(tb, VSTUB_A_OWNER_GID)) {
-		holders_json(js, tb);
+	}
+	/* who the function was given to (capture --owner), null if nobody */
+	if (vnl_uint(tb, VSTUB_A_CAPTURED, 0)) {
+		if (vnl_has(tb, VSTUB_A_OWNER_UID))
+			json_int(js, "owner_uid", vnl_uint(tb, VSTUB_A_OWNER_UID, 0));
+		else
+			json_null(js, "owner_uid");
+		if (vnl_has(tb, VSTUB_A_OWNER_GID))
+			json_int(js, "owner_gid", vnl_uint(tb, VSTUB_A_OWNER_GID, 0));
+		else
+			json_null(js, "owner_gid");
 	}
 	if (vnl_has(tb, VSTUB_A_RESV_REGIONS))
 		resv_json(js, tb[VSTUB_A_RESV_REGIONS]);
@@ -298,10 +307,6 @@ static void holders_json(struct json *js, struct nlattr **tb)
 	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), lim;
 	int rem;
 
-	if (vnl_has(tb, VSTUB_A_OWNER_UID))
-		json_int(js, "owner_uid", vnl_uint(tb, VSTUB_A_OWNER_UID, 0));
-	if (vnl_has(tb, VSTUB_A_OWNER_GID))
-		json_int(js, "owner_gid", vnl_uint(tb, VSTUB_A_OWNER_GID, 0));
 	if (!vnl_has(tb, VSTUB_A_NUM_HOLDERS))
 		return;
 	json_int(js, "num_holders", vnl_uint(tb, VSTUB_A_NUM_HOLDERS, 0));
