@@ -42,13 +42,17 @@ static bool vstub_closing;
 DEFINE_MUTEX(vstub_devs_lock);
 LIST_HEAD(vstub_devs);
 
-/* A function to capture by address, with the driver it had before. */
+/*
+ * A function to capture by address, with the driver it had before and the
+ * user it is given to.
+ */
 struct vstub_bdf {
 	struct list_head node;		/* on vstub_bdfs */
 	unsigned int domain;
 	unsigned int bus;
 	unsigned int devfn;
 	char orig_driver[VSTUB_DRIVER_NAME_MAX];
+	struct vstub_owner owner;
 };
 
 /* vstub_bdfs_lock protects vstub_bdfs (the list and its entries). */
@@ -72,8 +76,12 @@ static struct vstub_bdf *vstub_bdf_find(struct pci_dev *pdev)
 	return NULL;
 }
 
-/* Copy the BDF policy's original driver; false when @pdev has none. */
-static bool vstub_bdf_lookup(struct pci_dev *pdev, char *orig, size_t len)
+/*
+ * Copy the BDF policy's original driver (and owner, if @owner); false when
+ * @pdev has none.
+ */
+static bool vstub_bdf_lookup(struct pci_dev *pdev, char *orig, size_t len,
+			     struct vstub_owner *owner)
 {
 	struct vstub_bdf *b;
 
@@ -81,11 +89,14 @@ static bool vstub_bdf_lookup(struct pci_dev *pdev, char *orig, size_t len)
 	b = vstub_bdf_find(pdev);
 	if (b && orig)
 		strscpy(orig, b->orig_driver, len);
+	if (b && owner)
+		*owner = b->owner;
 	mutex_unlock(&vstub_bdfs_lock);
 	return b;
 }
 
-static int vstub_bdf_add(struct pci_dev *pdev, const char *orig)
+static int vstub_bdf_add(struct pci_dev *pdev, const char *orig,
+			 const struct vstub_owner *owner)
 {
 	struct vstub_bdf *b, *nb;
 
@@ -96,6 +107,7 @@ static int vstub_bdf_add(struct pci_dev *pdev, const char *orig)
 	nb->bus = pdev->bus->number;
 	nb->devfn = pdev->devfn;
 	strscpy(nb->orig_driver, orig, sizeof(nb->orig_driver));
+	nb->owner = owner ? *owner : VSTUB_NO_OWNER;
 
 	mutex_lock(&vstub_bdfs_lock);
 	b = vstub_bdf_find(pdev);
@@ -179,7 +191,7 @@ static bool vstub_wants(struct pci_dev *pdev)
 {
 	if (vstub_unfit(pdev))
 		return false;
-	return vstub_is_our_vf(pdev) || vstub_bdf_lookup(pdev, NULL, 0) ||
+	return vstub_is_our_vf(pdev) || vstub_bdf_lookup(pdev, NULL, 0, NULL) ||
 	       vstub_id_match(pdev);
 }
 
@@ -198,8 +210,9 @@ static int vstub_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (!vdev)
 		return -ENOMEM;
 	vdev->pdev = pci_dev_get(pdev);
+	vdev->owner = VSTUB_NO_OWNER;
 	if (vstub_bdf_lookup(pdev, vdev->orig_driver,
-			     sizeof(vdev->orig_driver)))
+			     sizeof(vdev->orig_driver), &vdev->owner))
 		vdev->reason = VSTUB_REASON_BDF;
 	else if (vstub_id_match(pdev))
 		vdev->reason = VSTUB_REASON_ID;
@@ -434,7 +447,8 @@ int vstub_parse_bdf(const char *str, unsigned int *domain, unsigned int *bus,
 }
 
 int vstub_capture_bdf(unsigned int domain, unsigned int bus,
-		      unsigned int devfn, const char **msg)
+		      unsigned int devfn, const struct vstub_owner *owner,
+		      const char **msg)
 {
 	char orig[VSTUB_DRIVER_NAME_MAX] = "";
 	struct pci_dev *pdev;
@@ -469,7 +483,7 @@ int vstub_capture_bdf(unsigned int domain, unsigned int bus,
 		goto out_unlock;
 	}
 
-	ret = vstub_bdf_add(pdev, orig);
+	ret = vstub_bdf_add(pdev, orig, owner);
 	if (ret) {
 		*msg = "out of memory";
 		goto out_unlock;
@@ -520,7 +534,7 @@ int vstub_release_bdf(unsigned int domain, unsigned int bus,
 	}
 
 	mutex_lock(&vstub_ctl_lock);
-	if (vstub_is_bound(pdev) || vstub_bdf_lookup(pdev, NULL, 0)) {
+	if (vstub_is_bound(pdev) || vstub_bdf_lookup(pdev, NULL, 0, NULL)) {
 		vstub_release_dev(pdev);
 	} else {
 		*msg = "device is not captured by vstub";

@@ -27,6 +27,8 @@
  *   vstub_vdev.lock is never held while taking a group or container lock.
  *   vstub_vdev.lock -> vstub_irqs.lock (a leaf spinlock, see vstub_irq.c;
  *   also taken by the INTx handler and the PCI error callback)
+ *   vstub_vdev.holders_lock is a leaf spinlock (it may be taken under
+ *   vstub_devs_lock and vstub_group.lock by the netlink reports).
  *   (the PCI core takes device_lock around probe/remove; vstub never
  *   sleeps on a device_lock from its file operations, it only uses the
  *   try-variants of the PCI reset helpers; the remove path, which holds
@@ -116,6 +118,8 @@ struct vstub_container {
  *                  the group holds a container reference and DMA ownership
  *                  of @iommu_group
  * @container_node: on @container->groups, under @container->lock
+ * @owner:          owner of the node, from the device that created it;
+ *                  read-only
  */
 struct vstub_group {
 	struct kref kref;
@@ -130,6 +134,7 @@ struct vstub_group {
 	unsigned int dev_open;
 	struct vstub_container *container;
 	struct list_head container_node;
+	struct vstub_owner owner;
 };
 
 /**
@@ -165,6 +170,9 @@ struct vstub_group {
  * @msix_mappable: the group's MSIs are isolated, so the table's pages may
  *               be mmapped (VFIO_REGION_INFO_CAP_MSIX_MAPPABLE)
  * (@bar_size and the MSI-X fields are set at creation, then read-only.)
+ * @holders_lock: a leaf spinlock protecting @holders only, so that
+ *               netlink reports never wait for @lock
+ * @holders:     the open device files (vstub_dfile.holder_node)
  */
 struct vstub_vdev {
 	struct kref kref;
@@ -192,6 +200,8 @@ struct vstub_vdev {
 	u64 pba_start;
 	u64 pba_end;
 	bool msix_mappable;
+	spinlock_t holders_lock;
+	struct list_head holders;
 };
 
 /* vstub_vfio.c */
@@ -236,6 +246,7 @@ void vstub_vdev_revoke(struct vstub_vdev *vdev);
 void vstub_vdev_reset_on_return(struct vstub_vdev *vdev);
 struct file *vstub_vdev_open_file(struct vstub_vdev *vdev,
 				  struct file *group_file);
+void vstub_vdev_holders(struct vstub_vdev *vdev, struct vstub_vfio_stats *st);
 
 /* vstub_bar.c: BAR and ROM access of the device file */
 #define VSTUB_BAR_CAPS_MAX \
