@@ -71,6 +71,28 @@ static inline void vstub_vm_flags_set(struct vm_area_struct *vma,
 #endif
 }
 
+/* MSI-X vectors added while MSI-X is enabled: since 6.2. */
+static inline bool vstub_msix_can_grow(struct pci_dev *pdev)
+{
+#ifdef VSTUB_HAVE_MSIX_ALLOC_DYN
+	return pci_msix_can_alloc_dyn(pdev);
+#else
+	return false;
+#endif
+}
+
+/* Allocate MSI-X table entry @index of an enabled MSI-X: 0 or -errno. */
+static inline int vstub_msix_alloc_at(struct pci_dev *pdev, unsigned int index)
+{
+#ifdef VSTUB_HAVE_MSIX_ALLOC_DYN
+	struct msi_map map = pci_msix_alloc_irq_at(pdev, index, NULL);
+
+	return map.index < 0 ? map.index : 0;
+#else
+	return -EOPNOTSUPP;
+#endif
+}
+
 /* eventfd_signal() lost its count argument in 6.8. */
 static inline void vstub_eventfd_signal(struct eventfd_ctx *ctx)
 {

@@ -413,12 +413,15 @@ static int vstub_device_get_irq_info(struct vstub_vdev *vdev,
 {
 	unsigned long minsz = offsetofend(struct vfio_irq_info, count);
 	struct vfio_irq_info info;
+	int ret;
 
 	if (copy_from_user(&info, arg, minsz))
 		return -EFAULT;
 	if (info.argsz < minsz || info.index >= VFIO_PCI_NUM_IRQS)
 		return -EINVAL;
-	vstub_irq_get_info(vdev, &info);
+	ret = vstub_irq_get_info(vdev, &info);
+	if (ret)
+		return ret;
 	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
 }
 

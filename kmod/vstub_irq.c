@@ -54,8 +54,9 @@ struct vstub_irq_vec {
  *                 and PCI error paths), and serializing every change of
  *                 the command register while INTx is enabled
  * @index:         the enabled index among INTx/MSI/MSI-X, or -1
- * @count:         number of entries of @vecs
- * @vecs:          the vectors of @index
+ * @count:         number of vectors of @index enabled
+ * @vecs:          the vectors of @index: @count entries, or as many as the
+ *                 MSI-X table has when MSI-X may grow while enabled
  * @intx_masked:   INTx is masked (by the handler or by userspace)
  * @intx_vdisable: the INTx disable bit as userspace wrote it (while INTx
  *                 is enabled, the real bit is vstub's)
@@ -106,8 +107,11 @@ static unsigned int vstub_irq_count(struct pci_dev *pdev, unsigned int index)
 
 	switch (index) {
 	case VFIO_PCI_INTX_IRQ_INDEX:
+		/* As vfio-pci: the pin decides (a VF never has INTx). */
+		if (pdev->is_virtfn)
+			return 0;
 		pci_read_config_byte(pdev, PCI_INTERRUPT_PIN, &pin);
-		return pin && pdev->irq ? 1 : 0;
+		return pin ? 1 : 0;
 	case VFIO_PCI_MSI_IRQ_INDEX:
 		n = pci_msi_vec_count(pdev);
 		return n > 0 ? n : 0;
@@ -122,16 +126,25 @@ static unsigned int vstub_irq_count(struct pci_dev *pdev, unsigned int index)
 	return 0;
 }
 
-/* VFIO_DEVICE_GET_IRQ_INFO for @info->index (already range-checked). */
-void vstub_irq_get_info(struct vstub_vdev *vdev, struct vfio_irq_info *info)
+/*
+ * VFIO_DEVICE_GET_IRQ_INFO for @info->index (already range-checked), as
+ * vfio-pci answers it: the ERR index exists only on PCI Express functions
+ * (-EINVAL otherwise); every index but INTx is NORESIZE, except MSI-X
+ * where the kernel can add vectors to an enabled MSI-X (then vstub does).
+ */
+int vstub_irq_get_info(struct vstub_vdev *vdev, struct vfio_irq_info *info)
 {
+	if (info->index == VFIO_PCI_ERR_IRQ_INDEX && !pci_is_pcie(vdev->pdev))
+		return -EINVAL;
 	info->count = vstub_irq_count(vdev->pdev, info->index);
 	info->flags = VFIO_IRQ_INFO_EVENTFD;
 	if (info->index == VFIO_PCI_INTX_IRQ_INDEX)
 		info->flags |= VFIO_IRQ_INFO_MASKABLE |
 			       VFIO_IRQ_INFO_AUTOMASKED;
-	else
+	else if (info->index != VFIO_PCI_MSIX_IRQ_INDEX ||
+		 !vstub_msix_can_grow(vdev->pdev))
 		info->flags |= VFIO_IRQ_INFO_NORESIZE;
+	return 0;
 }
 
 static bool vstub_intx_enabled(struct vstub_irqs *irqs)
@@ -280,7 +293,7 @@ static void vstub_irq_disable(struct vstub_vdev *vdev)
 			vstub_msi_release(&irqs->vecs[i]);
 		pci_free_irq_vectors(pdev);
 	}
-	kfree(irqs->vecs);
+	kvfree(irqs->vecs);
 	irqs->vecs = NULL;
 	irqs->count = 0;
 	irqs->index = -1;
@@ -292,15 +305,19 @@ static int vstub_irq_enable(struct vstub_vdev *vdev, unsigned int index,
 {
 	struct vstub_irqs *irqs = vdev->irqs;
 	struct pci_dev *pdev = vdev->pdev;
+	unsigned int i, room;
 	unsigned long flags;
-	unsigned int i;
 	u16 cmd;
 	int ret;
 
-	irqs->vecs = kcalloc(count, sizeof(*irqs->vecs), GFP_KERNEL);
+	/* A growable MSI-X gets room for its whole table (stable @vecs). */
+	room = count;
+	if (index == VFIO_PCI_MSIX_IRQ_INDEX && vstub_msix_can_grow(pdev))
+		room = max(count, vstub_irq_count(pdev, index));
+	irqs->vecs = kvcalloc(room, sizeof(*irqs->vecs), GFP_KERNEL);
 	if (!irqs->vecs)
 		return -ENOMEM;
-	for (i = 0; i < count; i++)
+	for (i = 0; i < room; i++)
 		snprintf(irqs->vecs[i].name, sizeof(irqs->vecs[i].name),
 			 "vstub-%s[%u](%s)",
 			 index == VFIO_PCI_INTX_IRQ_INDEX ? "intx" :
@@ -316,6 +333,13 @@ static int vstub_irq_enable(struct vstub_vdev *vdev, unsigned int index,
 		irqs->index = index;
 		irqs->count = count;
 		return 0;
+	}
+
+	/* A pin the platform routed nowhere: nothing to request. */
+	if (!pdev->irq || pdev->irq == IRQ_NOTCONNECTED) {
+		pci_warn(pdev, "INTx pin is not routed to an interrupt; use MSI or MSI-X\n");
+		ret = -ENODEV;
+		goto err_free;
 	}
 
 	/* INTx: masked until the handler is in place. */
@@ -342,9 +366,31 @@ static int vstub_irq_enable(struct vstub_vdev *vdev, unsigned int index,
 	return 0;
 
 err_free:
-	kfree(irqs->vecs);
+	kvfree(irqs->vecs);
 	irqs->vecs = NULL;
 	return ret;
+}
+
+/*
+ * Add MSI-X vectors up to @end (at most the table size, checked) to the
+ * enabled MSI-X without touching the others.  On failure the vectors
+ * added so far stay enabled.
+ */
+static int vstub_msix_grow(struct vstub_vdev *vdev, unsigned int end)
+{
+	struct vstub_irqs *irqs = vdev->irqs;
+	int ret;
+
+	while (irqs->count < end) {
+		ret = vstub_msix_alloc_at(vdev->pdev, irqs->count);
+		if (ret) {
+			pci_warn(vdev->pdev, "cannot add MSI-X vector %u for userspace: %d\n",
+				 irqs->count, ret);
+			return ret;
+		}
+		irqs->count++;
+	}
+	return 0;
 }
 
 static void vstub_put_ctxs(struct eventfd_ctx **ctxs, unsigned int n)
@@ -394,9 +440,17 @@ static int vstub_irq_set_eventfds(struct vstub_vdev *vdev,
 
 	/*
 	 * Within the enabled vectors the eventfds are (re)assigned in place;
-	 * more vectors than enabled re-enable the index with start + count.
+	 * a growable MSI-X gets the vectors added, with the others left as
+	 * they are; else more vectors than enabled re-enable the index with
+	 * start + count.
 	 */
-	if (irqs->index != hdr->index || end > irqs->count) {
+	if (irqs->index == VFIO_PCI_MSIX_IRQ_INDEX &&
+	    hdr->index == VFIO_PCI_MSIX_IRQ_INDEX && end > irqs->count &&
+	    vstub_msix_can_grow(vdev->pdev)) {
+		ret = vstub_msix_grow(vdev, end);
+		if (ret)
+			goto err_put;
+	} else if (irqs->index != hdr->index || end > irqs->count) {
 		if (hdr->index == VFIO_PCI_INTX_IRQ_INDEX &&
 		    !pci_intx_mask_supported(vdev->pdev)) {
 			pci_warn(vdev->pdev, "INTx masking unsupported; use MSI or MSI-X\n");

@@ -20,7 +20,7 @@ struct vstub_irqs;
 
 int vstub_irq_init(struct vstub_vdev *vdev);
 void vstub_irq_free(struct vstub_vdev *vdev);
-void vstub_irq_get_info(struct vstub_vdev *vdev, struct vfio_irq_info *info);
+int vstub_irq_get_info(struct vstub_vdev *vdev, struct vfio_irq_info *info);
 int vstub_irq_check(struct vstub_vdev *vdev, struct vfio_irq_set *hdr,
 		    size_t *data_size);
 int vstub_irq_set(struct vstub_vdev *vdev, struct vfio_irq_set *hdr,
