@@ -333,10 +333,15 @@ int vstub_dma_map(struct vstub_container *c,
 	mask = vstub_dma_min_pgsize(c) - 1;
 	if (!size || (size | iova | map->vaddr) & mask)
 		return -EINVAL;
-	/* No wrap of either address space; vaddr must fit a pointer. */
+	/*
+	 * No wrap of either address space: EOVERFLOW as the newest type1
+	 * (6.1 and 6.12 answered EINVAL; new clients and the kernel's own
+	 * selftests expect EOVERFLOW).  vaddr must fit a pointer.
+	 */
 	if (check_add_overflow(iova, size - 1, &iova_last) ||
-	    check_add_overflow(map->vaddr, size - 1, &vaddr_last) ||
-	    vaddr_last != (unsigned long)vaddr_last ||
+	    check_add_overflow(map->vaddr, size - 1, &vaddr_last))
+		return -EOVERFLOW;
+	if (vaddr_last != (unsigned long)vaddr_last ||
 	    (size >> PAGE_SHIFT) > UINT_MAX)
 		return -EINVAL;
 
@@ -440,7 +445,7 @@ int vstub_dma_unmap(struct vstub_container *c,
 	if (!size || (iova | size) & mask)
 		return -EINVAL;
 	if (check_add_overflow(iova, size - 1, &last))
-		return -EINVAL;
+		return -EOVERFLOW;	/* as the newest type1, see above */
 
 	/* Type1v2 never splits a mapping: the range must cover whole ones. */
 	if (c->v2) {

@@ -474,8 +474,12 @@ TEST_F_TIMEOUT(dma, map_unmap_errors, 120)
 	EXPECT_EQ(-EINVAL, vfio_map(c, self->a + 8, IOVA_A, PG, VFIO_RW));
 	EXPECT_EQ(-EINVAL, vfio_map(c, self->a, IOVA_A, 100, VFIO_RW));
 	EXPECT_EQ(-EINVAL, vfio_map(c, self->a, IOVA_A, 0, VFIO_RW));
-	EXPECT_EQ(-EINVAL, vfio_map(c, self->a, ~0ULL - PG + 1, 2 * PG,
-				    VFIO_RW));
+	/* Wrapping IOVA or vaddr: EOVERFLOW, as the newest type1. */
+	EXPECT_EQ(-EOVERFLOW, vfio_map(c, self->a, ~0ULL - PG + 1, 2 * PG,
+				       VFIO_RW));
+	EXPECT_EQ(-EOVERFLOW, vfio_map(c, (void *)(~0UL - PG + 1), IOVA_A,
+				       2 * PG, VFIO_RW));
+	EXPECT_EQ(-EOVERFLOW, vfio_unmap(c, ~0ULL - PG + 1, 2 * PG, 0));
 	EXPECT_EQ(-EINVAL, vfio_map(c, self->a, IOVA_MSI, PG, VFIO_RW));
 	/* Not memory of this process. */
 	EXPECT_EQ(-EFAULT, vfio_map(c, NULL, IOVA_A, PG, VFIO_RW));
