@@ -4,11 +4,11 @@
  *
  * Reads come from the device except the BARs and the expansion ROM BAR,
  * which are virtual: writes are kept (masked by the BAR size, so sizing
- * works) and never reach the device.  Writes reach the device only for:
- *   - the command register's memory, I/O, bus master and INTx-disable bits;
- *   - cache line size, latency timer and interrupt line.
- * Every other write is dropped silently (as vfio-pci does for read-only
- * bits), in particular to MSI and MSI-X capabilities: userspace cannot
+ * works) and never reach the device.  In the header, writes reach the
+ * device only for the command register, cache line size, latency timer,
+ * BIST and interrupt line; every other header write is dropped silently
+ * (as vfio-pci does for read-only bits).  Past the header vfio-pci's
+ * per-capability table applies (vstub_config_perm.c): userspace cannot
  * enable message interrupts behind vstub's back (vstub enables them itself
  * through VFIO_DEVICE_SET_IRQS).  While INTx is handed to userspace the
  * command register's INTx disable bit is vstub's: userspace reads and
@@ -30,11 +30,11 @@
 #include "vstub_vfio.h"
 #include "vstub_irq.h"
 
-#define VSTUB_CMD_WRITABLE	(PCI_COMMAND_IO | PCI_COMMAND_MEMORY | \
-				 PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE)
+/* As vfio-pci: every bit written through (INTx disable via vstub_irq). */
+#define VSTUB_CMD_WRITABLE	0xffff
 
 /* Called at first open: the virtual BARs start as the device's. */
-void vstub_config_init(struct vstub_vdev *vdev)
+int vstub_config_init(struct vstub_vdev *vdev)
 {
 	struct pci_dev *pdev = vdev->pdev;
 	int i;
@@ -49,6 +49,7 @@ void vstub_config_init(struct vstub_vdev *vdev)
 			vdev->vbar[i] = 0;
 	if (!vdev->bar_size[PCI_ROM_RESOURCE])
 		vdev->vrom = 0;
+	return vstub_config_perm_init(vdev);
 }
 
 /*
@@ -61,6 +62,8 @@ bool vstub_config_decodes(struct vstub_vdev *vdev, u16 bit)
 	u16 cmd;
 
 	lockdep_assert_held(&vdev->lock);
+	if (vstub_pci_in_d3(vdev->pdev))	/* userspace's D3hot */
+		return false;
 	if (bit == PCI_COMMAND_MEMORY && vdev->pdev->no_command_memory)
 		return true;
 	if (pci_read_config_word(vdev->pdev, PCI_COMMAND, &cmd))
@@ -140,6 +143,8 @@ static int vstub_cfg_read_dword(struct vstub_vdev *vdev, int where, u32 *val)
 		return pcibios_err_to_errno(ret);
 	if (where == PCI_COMMAND)	/* and the status register above it */
 		*val = (*val & 0xffff0000) | vstub_irq_cmd_read(vdev, *val);
+	if (where >= PCI_STD_HEADER_SIZEOF)
+		vstub_config_perm_read(vdev, where, val);
 	return 0;
 }
 
@@ -183,14 +188,18 @@ static int vstub_cfg_write_dword(struct vstub_vdev *vdev, int where, u32 val,
 		    !(val & PCI_COMMAND_MEMORY))
 			unmap_mapping_range(&vdev->mapping, 0, 0, true);
 		return ret;
-	case PCI_CACHE_LINE_SIZE:	/* and PCI_LATENCY_TIMER */
+	case PCI_CACHE_LINE_SIZE:	/* and PCI_LATENCY_TIMER, PCI_BIST */
 		ret = vstub_cfg_write_byte(vdev, where, val, mask, 0);
 		if (!ret)
 			ret = vstub_cfg_write_byte(vdev, where, val, mask, 1);
+		if (!ret)
+			ret = vstub_cfg_write_byte(vdev, where, val, mask, 3);
 		return ret;
 	case PCI_INTERRUPT_LINE:
 		return vstub_cfg_write_byte(vdev, where, val, mask, 0);
 	default:
+		if (where >= PCI_STD_HEADER_SIZEOF)
+			return vstub_config_perm_write(vdev, where, val, mask);
 		return 0;
 	}
 }

@@ -127,7 +127,13 @@ static int vstub_vdev_enable(struct vstub_vdev *vdev)
 	vdev->saved_state = pci_store_saved_state(pdev);
 	if (!vdev->saved_state)
 		pci_dbg(pdev, "cannot save config state\n");
-	vstub_config_init(vdev);
+	ret = vstub_config_init(vdev);
+	if (ret) {
+		kfree(vdev->saved_state);
+		vdev->saved_state = NULL;
+		pci_disable_device(pdev);
+		return ret;
+	}
 	return 0;
 }
 
@@ -141,6 +147,8 @@ static void vstub_vdev_disable(struct vstub_vdev *vdev, bool dev_locked)
 	int ret;
 
 	lockdep_assert_held(&vdev->lock);
+	/* Back in D0 if userspace left it in D3hot (BAR/MSI-X access). */
+	vstub_config_perm_exit(vdev);
 	/*
 	 * No handler, vector or eventfd survives the last close.  Their
 	 * teardown writes the MSI-X table: with memory decode on (the state
@@ -480,6 +488,7 @@ static int vstub_device_reset(struct vstub_vdev *vdev)
 		bool off;
 
 		unmap_mapping_range(&vdev->mapping, 0, 0, true);
+		vstub_config_power_d0(vdev);	/* as vfio-pci: reset in D0 */
 		/* The restore after it rewrites the MSI-X table: decode on. */
 		off = vstub_config_memory_enable(vdev);
 		ret = pci_try_reset_function(vdev->pdev);

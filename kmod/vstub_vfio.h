@@ -162,6 +162,8 @@ struct vstub_group {
  * @bar_owned:   bitmask of BARs whose region vstub requested
  * @vbar:        virtual BAR registers seen by userspace
  * @vrom:        virtual expansion ROM BAR register
+ * @cfg_perm:    config space permissions past the header while open
+ *               (vstub_config_perm.c)
  * @bar_size:    sizes of the BARs (0 = absent); [PCI_ROM_RESOURCE] = ROM
  * @msix_bar:    BAR holding the MSI-X table, -1 without MSI-X; the table
  *               is [@msix_start, @msix_end) in it (vstub_bar.c)
@@ -192,6 +194,7 @@ struct vstub_vdev {
 	unsigned int bar_owned;
 	u32 vbar[PCI_STD_NUM_BARS];
 	u32 vrom;
+	struct vstub_cfg_perm *cfg_perm;
 	u64 bar_size[PCI_ROM_RESOURCE + 1];
 	int msix_bar;
 	u64 msix_start;
@@ -261,10 +264,24 @@ size_t vstub_bar_region_info(struct vstub_vdev *vdev,
 			     struct vfio_region_info *info, void *caps);
 
 /* vstub_config.c: config space virtualization (vdev->lock held) */
-void vstub_config_init(struct vstub_vdev *vdev);
+int vstub_config_init(struct vstub_vdev *vdev);
 int vstub_config_rw(struct vstub_vdev *vdev, u8 *buf, loff_t pos,
 		    size_t count, bool write);
 bool vstub_config_decodes(struct vstub_vdev *vdev, u16 bit);
+/* Is @pdev in D3 (hot or cold)?  (Without ordering a pci_power_t.) */
+static inline bool vstub_pci_in_d3(struct pci_dev *pdev)
+{
+	return pdev->current_state == PCI_D3hot ||
+	       pdev->current_state == PCI_D3cold;
+}
+
+/* vstub_config_perm.c: past the header, as vfio-pci (vdev->lock held) */
+int vstub_config_perm_init(struct vstub_vdev *vdev);
+void vstub_config_perm_exit(struct vstub_vdev *vdev);
+int vstub_config_perm_write(struct vstub_vdev *vdev, int where, u32 val,
+			    u32 mask);
+void vstub_config_perm_read(struct vstub_vdev *vdev, int where, u32 *val);
+void vstub_config_power_d0(struct vstub_vdev *vdev);
 bool vstub_config_memory_enable(struct vstub_vdev *vdev);
 void vstub_config_memory_restore(struct vstub_vdev *vdev, bool was_off);
 

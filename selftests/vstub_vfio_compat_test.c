@@ -8,10 +8,13 @@
  *   irq_info   VFIO_DEVICE_GET_IRQ_INFO of every index (errno, count,
  *              flags) on edu (conventional PCI, MSI), e1000e (PCI Express,
  *              MSI-X), pci-testdev and qemu-xhci
- *   config     config space writes register by register: for a list of
- *              offsets (header, PM, MSI, MSI-X, PCI Express, AER, ...) a
- *              pattern is written through the config region, read back
- *              and the original written back
+ *   config_writes  config space writes register by register: for a list
+ *              of offsets (header, PM with D3hot, MSI, MSI-X, PCI Express,
+ *              AER, other capabilities, bytes in no capability) a pattern
+ *              is written through the config region, read back and the
+ *              original written back; the read-backs must be equal
+ *   d3hot_bar  a function userspace put in D3hot through PMCSR gives EIO
+ *              on BAR read/write, and works again back in D0
  *
  * Skipped where vfio-pci cannot attach (no interrupt remapping).
  * Runs as root in a QEMU guest of selftests/run (edu unbound at boot).
@@ -207,6 +210,317 @@ TEST_F_TIMEOUT(compat, irq_info, 200)
 			EXPECT_EQ(ref[i].flags, got[i].flags);
 		}
 	}
+}
+
+/* ---- config space writes ------------------------------------------------ */
+
+struct cfg_case {
+	uint16_t off;
+	uint8_t len;		/* 1, 2 or 4 */
+	uint32_t pattern;
+	const char *what;
+};
+
+#define MAX_CASES	160
+
+static void add_case(struct cfg_case *c, int *n, unsigned int off,
+		     unsigned int len, uint32_t pattern, const char *what)
+{
+	if (*n >= MAX_CASES)
+		return;
+	c[*n].off = off;
+	c[*n].len = len;
+	c[*n].pattern = pattern;
+	c[*n].what = what;
+	(*n)++;
+}
+
+static uint32_t cfg_get(int dev, unsigned int off, unsigned int len)
+{
+	uint32_t v = 0;
+
+	if (vfio_cfg_read(dev, off, &v, len))
+		return 0xdeadbeef;
+	return v;
+}
+
+/*
+ * The registers to try on the device open as @dev: the header, every
+ * capability vfio-pci has rules for (and a byte in no capability), and
+ * the extended capabilities.  Power states and FLR are tried too.
+ */
+static int cfg_cases(int dev, unsigned int cfg_size, struct cfg_case *c)
+{
+	uint8_t used[4096] = { 0 };
+	unsigned int pos, loops, i, len;
+	int n = 0;
+
+	add_case(c, &n, PCI_COMMAND, 2, 0x0006, "command 0x0006");
+	add_case(c, &n, PCI_COMMAND, 2, 0x0106, "command SERR");
+	add_case(c, &n, PCI_COMMAND, 2, 0x0546, "command parity/SERR/INTx");
+	add_case(c, &n, PCI_COMMAND, 2, 0x0000, "command 0");
+	add_case(c, &n, PCI_COMMAND, 4, 0xffff0006, "command+status");
+	add_case(c, &n, PCI_STATUS, 2, 0xffff, "status W1C");
+	add_case(c, &n, PCI_CACHE_LINE_SIZE, 1, 0x10, "cache line");
+	add_case(c, &n, PCI_LATENCY_TIMER, 1, 0x40, "latency");
+	add_case(c, &n, PCI_BIST, 1, 0x40, "BIST");
+	add_case(c, &n, PCI_INTERRUPT_LINE, 1, 0x0b, "interrupt line");
+	add_case(c, &n, PCI_INTERRUPT_PIN, 1, 0x00, "interrupt pin");
+	add_case(c, &n, PCI_VENDOR_ID, 4, 0, "IDs");
+	add_case(c, &n, PCI_CLASS_REVISION, 4, 0, "class");
+	add_case(c, &n, PCI_SUBSYSTEM_VENDOR_ID, 4, 0, "subsystem");
+	add_case(c, &n, PCI_CAPABILITY_LIST, 1, 0, "cap pointer");
+
+	pos = cfg_get(dev, PCI_CAPABILITY_LIST, 1) & ~3;
+	for (loops = 0; pos >= 0x40 && pos < 0x100 && loops < 48; loops++) {
+		unsigned int id = cfg_get(dev, pos, 1);
+		unsigned int next = cfg_get(dev, pos + 1, 1) & ~3;
+		uint16_t flags = cfg_get(dev, pos + 2, 2);
+
+		len = 8;
+		if (id == PCI_CAP_ID_MSIX)
+			len = 12;
+		else if (id == PCI_CAP_ID_MSI)
+			len = 10 + (flags & PCI_MSI_FLAGS_64BIT ? 4 : 0) +
+			      (flags & PCI_MSI_FLAGS_MASKBIT ? 10 : 0);
+		else if (id == PCI_CAP_ID_EXP)
+			len = (flags & PCI_EXP_FLAGS_VERS) > 1 ? 0x3c : 0x14;
+		for (i = 0; i < len && pos + i < 0x100; i++)
+			used[pos + i] = 1;
+		add_case(c, &n, pos, 2, 0, "cap id/next");
+		switch (id) {
+		case PCI_CAP_ID_PM:
+			add_case(c, &n, pos + PCI_PM_CTRL, 2, 0x0100, "PM PME_En");
+			add_case(c, &n, pos + PCI_PM_CTRL, 2, 0x8000, "PM PME_Status");
+			add_case(c, &n, pos + PCI_PM_CTRL, 2, 0x1e08, "PM data select");
+			add_case(c, &n, pos + PCI_PM_CTRL, 2, 0x0003, "PM D3hot");
+			add_case(c, &n, pos + PCI_PM_CTRL, 4, 0xffff0000, "PM bridge/data");
+			break;
+		case PCI_CAP_ID_MSI:
+			add_case(c, &n, pos + PCI_MSI_FLAGS, 2, 0x0001, "MSI enable");
+			add_case(c, &n, pos + PCI_MSI_FLAGS, 2, 0x0070, "MSI qsize");
+			add_case(c, &n, pos + PCI_MSI_FLAGS, 2, 0xff00, "MSI flags hi");
+			add_case(c, &n, pos + PCI_MSI_ADDRESS_LO, 4, 0xfee0f00c, "MSI addr");
+			if (flags & PCI_MSI_FLAGS_64BIT) {
+				add_case(c, &n, pos + PCI_MSI_ADDRESS_HI, 4, 1, "MSI addr hi");
+				add_case(c, &n, pos + PCI_MSI_DATA_64, 2, 0x4321, "MSI data");
+				if (flags & PCI_MSI_FLAGS_MASKBIT)
+					add_case(c, &n, pos + PCI_MSI_MASK_64, 4, 1, "MSI mask");
+			} else {
+				add_case(c, &n, pos + PCI_MSI_DATA_32, 2, 0x4321, "MSI data");
+				if (flags & PCI_MSI_FLAGS_MASKBIT)
+					add_case(c, &n, pos + PCI_MSI_MASK_32, 4, 1, "MSI mask");
+			}
+			break;
+		case PCI_CAP_ID_MSIX:
+			add_case(c, &n, pos + PCI_MSIX_FLAGS, 2, 0xc000, "MSI-X enable/maskall");
+			add_case(c, &n, pos + PCI_MSIX_TABLE, 4, 0xffffffff, "MSI-X table");
+			add_case(c, &n, pos + PCI_MSIX_PBA, 4, 0xffffffff, "MSI-X PBA");
+			break;
+		case PCI_CAP_ID_EXP:
+			add_case(c, &n, pos + PCI_EXP_DEVCTL, 2, 0x000f, "devctl reporting");
+			add_case(c, &n, pos + PCI_EXP_DEVCTL, 2, 0x0010, "devctl relaxed");
+			add_case(c, &n, pos + PCI_EXP_DEVCTL, 2, 0x00e0, "devctl MPS");
+			add_case(c, &n, pos + PCI_EXP_DEVCTL, 2, 0x7000, "devctl MRRS");
+			add_case(c, &n, pos + PCI_EXP_DEVCTL, 2, 0x0b00, "devctl tag/aux/nosnoop");
+			add_case(c, &n, pos + PCI_EXP_DEVCTL, 2, 0x0200, "devctl phantom");
+			add_case(c, &n, pos + PCI_EXP_DEVSTA, 2, 0x000f, "devsta");
+			add_case(c, &n, pos + PCI_EXP_LNKCTL, 2, 0x0003, "lnkctl ASPM");
+			add_case(c, &n, pos + PCI_EXP_LNKCTL, 2, 0x0040, "lnkctl CCC");
+			add_case(c, &n, pos + PCI_EXP_LNKCTL, 2, 0x0c00, "lnkctl BW irq");
+			if (len < 0x3c || pos + len > 0x100)
+				break;	/* version 1: no device control 2 */
+			add_case(c, &n, pos + PCI_EXP_DEVCTL2, 2, 0x0010, "devctl2 timeout");
+			add_case(c, &n, pos + PCI_EXP_DEVCTL2, 2, 0x0020, "devctl2 ARI");
+			add_case(c, &n, pos + PCI_EXP_DEVCTL2, 2, 0x0400, "devctl2 LTR");
+			add_case(c, &n, pos + PCI_EXP_LNKCTL2, 2, 0x0001, "lnkctl2");
+			break;
+		default:
+			add_case(c, &n, pos + 4, 4, 0x5a5a5a5a, "other cap");
+			break;
+		}
+		pos = next;
+	}
+	/* A few dwords in no capability. */
+	for (i = 0x40; i < 0x100; i += 4)
+		if (!used[i] && !used[i + 3])
+			add_case(c, &n, i, 4, 0xa5a5a5a5, "no capability");
+
+	if (cfg_size <= 0x100)
+		return n;
+	pos = 0x100;
+	for (loops = 0; pos >= 0x100 && pos < cfg_size && loops < 64; loops++) {
+		uint32_t hdr = cfg_get(dev, pos, 4);
+
+		if (!hdr || hdr == 0xffffffff)
+			break;
+		add_case(c, &n, pos, 4, 0xffffffff, "ecap header");
+		switch (hdr & 0xffff) {
+		case PCI_EXT_CAP_ID_ERR:
+			add_case(c, &n, pos + PCI_ERR_UNCOR_STATUS, 4, 0xffffffff, "AER unc status");
+			add_case(c, &n, pos + PCI_ERR_UNCOR_MASK, 4, 0xffffffff, "AER unc mask");
+			add_case(c, &n, pos + PCI_ERR_UNCOR_SEVER, 4, 0xffffffff, "AER unc sever");
+			add_case(c, &n, pos + PCI_ERR_COR_STATUS, 4, 0xffffffff, "AER cor status");
+			add_case(c, &n, pos + PCI_ERR_COR_MASK, 4, 0xffffffff, "AER cor mask");
+			add_case(c, &n, pos + PCI_ERR_CAP, 4, 0xffffffff, "AER cap/ctl");
+			add_case(c, &n, pos + PCI_ERR_HEADER_LOG, 4, 0xffffffff, "AER log");
+			break;
+		case PCI_EXT_CAP_ID_SRIOV:
+			break;	/* never write VF Enable, even by mistake */
+		default:
+			add_case(c, &n, pos + 4, 4, 0xffffffff, "ecap body");
+			break;
+		}
+		pos = (hdr >> 20) & ~3;
+	}
+	add_case(c, &n, cfg_size - 4, 4, 0xa5a5a5a5, "last dword");
+	return n;
+}
+
+struct cfg_answer {
+	uint32_t before;
+	uint32_t after;
+	int ret;
+};
+
+/* Write each case's pattern, read it back, write the original back. */
+static int cfg_answers(bool vfio_pci, const char *bdf, struct cfg_case *c,
+		       int *n, struct cfg_answer *a)
+{
+	struct vfio_region_info ri = { .argsz = sizeof(ri) };
+	struct vfio_ctx w;
+	int i, ret;
+
+	ret = open_on(vfio_pci, bdf, &w);
+	if (ret)
+		return ret;
+	ri.index = VFIO_PCI_CONFIG_REGION_INDEX;
+	if (ioctl(w.device, VFIO_DEVICE_GET_REGION_INFO, &ri)) {
+		close_on(vfio_pci, bdf, &w);
+		return -errno;
+	}
+	if (*n < 0)
+		*n = cfg_cases(w.device, ri.size, c);
+	for (i = 0; i < *n; i++) {
+		uint32_t v = c[i].pattern;
+
+		a[i].before = cfg_get(w.device, c[i].off, c[i].len);
+		a[i].ret = vfio_cfg_write(w.device, c[i].off, &v, c[i].len);
+		if (c[i].len == 2 && c[i].pattern == 0x0003)
+			vstub_msleep(20);	/* D3hot */
+		a[i].after = cfg_get(w.device, c[i].off, c[i].len);
+		v = a[i].before;
+		vfio_cfg_write(w.device, c[i].off, &v, c[i].len);
+		if (c[i].len == 2 && c[i].pattern == 0x0003)
+			vstub_msleep(20);
+	}
+	close_on(vfio_pci, bdf, &w);
+	return 0;
+}
+
+TEST_F_TIMEOUT(compat, config_writes, 300)
+{
+	static struct cfg_case cases[MAX_CASES];
+	static struct cfg_answer ref[MAX_CASES], got[MAX_CASES];
+	int d, i, n, bad;
+
+	for (d = 0; d < self->n; d++) {
+		n = -1;
+		ASSERT_EQ(0, cfg_answers(true, self->bdf[d], cases, &n, ref));
+		ASSERT_EQ(0, cfg_answers(false, self->bdf[d], cases, &n, got));
+		bad = 0;
+		for (i = 0; i < n; i++) {
+			bool same = ref[i].after == got[i].after &&
+				    ref[i].ret == got[i].ret;
+
+			if (!same)
+				bad++;
+			TH_LOG("%s %s 0x%03x/%u <- 0x%x: vfio-pci 0x%x->0x%x (%d), vstub 0x%x->0x%x (%d)%s",
+			       self->name[d], cases[i].what, cases[i].off,
+			       cases[i].len, cases[i].pattern, ref[i].before,
+			       ref[i].after, ref[i].ret, got[i].before,
+			       got[i].after, got[i].ret, same ? "" : "  DIFFERENT");
+		}
+		EXPECT_EQ(0, bad);
+	}
+}
+
+/* ---- D3hot: no BAR access, as with memory decode off --------------------- */
+
+struct d3_answer {
+	int d0_read, d3_read, d3_write, back_read;
+};
+
+static int region_read32(int dev, unsigned int index, uint64_t off,
+			 uint32_t *val, bool write)
+{
+	uint64_t base = (uint64_t)index << 40;
+	ssize_t n = write ? pwrite(dev, val, 4, base + off) :
+			    pread(dev, val, 4, base + off);
+
+	return n < 0 ? -errno : n == 4 ? 0 : -EIO;
+}
+
+static int d3_answers(bool vfio_pci, const char *bdf, struct d3_answer *a)
+{
+	unsigned int pos, loops;
+	struct vfio_ctx w;
+	uint16_t pmcsr;
+	uint32_t v = 0;
+	int ret;
+
+	ret = open_on(vfio_pci, bdf, &w);
+	if (ret)
+		return ret;
+	pos = cfg_get(w.device, PCI_CAPABILITY_LIST, 1) & ~3;
+	for (loops = 0; pos >= 0x40 && loops < 48; loops++) {
+		if (cfg_get(w.device, pos, 1) == PCI_CAP_ID_PM)
+			break;
+		pos = cfg_get(w.device, pos + 1, 1) & ~3;
+	}
+	if (pos < 0x40 || loops == 48) {
+		close_on(vfio_pci, bdf, &w);
+		return -ENOENT;
+	}
+	ret = vfio_enable_dma(w.device);
+	a->d0_read = region_read32(w.device, 0, 0, &v, false);
+	pmcsr = 3;
+	if (!ret)
+		ret = vfio_cfg_write(w.device, pos + PCI_PM_CTRL, &pmcsr, 2);
+	vstub_msleep(20);
+	a->d3_read = region_read32(w.device, 0, 0, &v, false);
+	a->d3_write = region_read32(w.device, 0, 0x8, &v, true);
+	pmcsr = 0;
+	if (!ret)
+		ret = vfio_cfg_write(w.device, pos + PCI_PM_CTRL, &pmcsr, 2);
+	vstub_msleep(20);
+	a->back_read = region_read32(w.device, 0, 0, &v, false);
+	close_on(vfio_pci, bdf, &w);
+	return ret;
+}
+
+TEST_F_TIMEOUT(compat, d3hot_bar, 120)
+{
+	struct d3_answer ref, got;
+	int d;
+
+	for (d = 0; d < self->n && strcmp(self->name[d], "e1000e"); d++)
+		;
+	if (d == self->n)
+		SKIP(return, "no e1000e in this guest");
+	ASSERT_EQ(0, d3_answers(true, self->bdf[d], &ref));
+	ASSERT_EQ(0, d3_answers(false, self->bdf[d], &got));
+	TH_LOG("BAR0 read D0/D3hot, write D3hot, read D0: vfio-pci %d/%d/%d/%d vstub %d/%d/%d/%d",
+	       ref.d0_read, ref.d3_read, ref.d3_write, ref.back_read,
+	       got.d0_read, got.d3_read, got.d3_write, got.back_read);
+	EXPECT_EQ(0, got.d0_read);
+	EXPECT_EQ(-EIO, got.d3_read);
+	EXPECT_EQ(-EIO, got.d3_write);
+	EXPECT_EQ(0, got.back_read);
+	EXPECT_EQ(ref.d0_read, got.d0_read);
+	EXPECT_EQ(ref.d3_read, got.d3_read);
+	EXPECT_EQ(ref.d3_write, got.d3_write);
+	EXPECT_EQ(ref.back_read, got.back_read);
 }
 
 TEST_HARNESS_MAIN
