@@ -287,6 +287,56 @@ static const struct vm_operations_struct vstub_bar_vm_ops = {
 };
 
 /*
+ * Is [@vaddr, @vaddr + @size) of the caller inside one BAR mmap of a vstub
+ * device?  Then return the device and in @phys the physical address the
+ * range maps; NULL when @vaddr is in no such mmap (the caller pins user
+ * pages instead); ERR_PTR(-EFAULT) when the range does not fit in the mmap
+ * or @write is asked of a read-only one.  The device is only valid while
+ * the caller holds a lock that keeps its files open (vdev->lock, checking
+ * open_count) - see vstub_dma_map().
+ */
+struct vstub_vdev *vstub_bar_vma_lookup(unsigned long vaddr, u64 size,
+					bool write, phys_addr_t *phys)
+{
+	struct mm_struct *mm = current->mm;
+	struct vstub_vdev *vdev = NULL;
+	struct vm_area_struct *vma;
+	unsigned long bar;
+	u64 off;
+
+	mmap_read_lock(mm);
+	vma = vma_lookup(mm, vaddr);
+	if (!vma || vma->vm_ops != &vstub_bar_vm_ops)
+		goto out;
+	if (size > vma->vm_end - vaddr || (write && !(vma->vm_flags & VM_WRITE))) {
+		vdev = ERR_PTR(-EFAULT);
+		goto out;
+	}
+	vdev = vma->vm_private_data;
+	bar = vma->vm_pgoff >> VSTUB_PGOFF_SHIFT;
+	off = ((u64)(vma->vm_pgoff & VSTUB_PGOFF_MASK) << PAGE_SHIFT) +
+	      (vaddr - vma->vm_start);
+	*phys = pci_resource_start(vdev->pdev, bar) + off;
+	/* The mmap holds the file, the file holds @vdev: take our own. */
+	kref_get(&vdev->kref);
+out:
+	mmap_read_unlock(mm);
+	return vdev;
+}
+
+/*
+ * No BAR access from now (decode off, D3hot, reset, last close): every
+ * BAR mmap is zapped (faults wait on vdev->lock, held) and every IOMMU
+ * mapping of the BARs (peer-to-peer MAP_DMA) revoked.
+ */
+void vstub_bar_zap(struct vstub_vdev *vdev)
+{
+	lockdep_assert_held(&vdev->lock);
+	unmap_mapping_range(&vdev->mapping, 0, 0, true);
+	vstub_dma_p2p_revoke(vdev);
+}
+
+/*
  * mmap of a MEM BAR (the file keeps @vdev alive as long as the vma).
  * Return: 0, -EINVAL for a range that is not mappable, -ENODEV, -EBUSY.
  */

@@ -186,7 +186,7 @@ static int vstub_cfg_write_dword(struct vstub_vdev *vdev, int where, u32 val,
 		/* Decode off: no BAR page stays mapped (faults SIGBUS). */
 		if (!ret && (bits & PCI_COMMAND_MEMORY) &&
 		    !(val & PCI_COMMAND_MEMORY))
-			unmap_mapping_range(&vdev->mapping, 0, 0, true);
+			vstub_bar_zap(vdev);
 		return ret;
 	case PCI_CACHE_LINE_SIZE:	/* and PCI_LATENCY_TIMER, PCI_BIST */
 		ret = vstub_cfg_write_byte(vdev, where, val, mask, 0);

@@ -442,7 +442,7 @@ static void vstub_config_set_power(struct vstub_vdev *vdev, pci_power_t state)
 	soft_reset = !(pmcsr & PCI_PM_CTRL_NO_SOFT_RESET);
 	/* Leaving D0: no BAR page stays mapped, as with decode off. */
 	if (state == PCI_D3hot) {
-		unmap_mapping_range(&vdev->mapping, 0, 0, true);
+		vstub_bar_zap(vdev);
 		if (soft_reset && !vstub_pci_in_d3(pdev)) {
 			pci_save_state(pdev);
 			kfree(p->pm_save);
@@ -485,7 +485,7 @@ static void vstub_config_flr(struct vstub_vdev *vdev)
 {
 	bool off;
 
-	unmap_mapping_range(&vdev->mapping, 0, 0, true);
+	vstub_bar_zap(vdev);
 	off = vstub_config_memory_enable(vdev);
 	if (pci_try_reset_function(vdev->pdev))
 		pci_dbg(vdev->pdev, "FLR asked through config space failed\n");

@@ -57,6 +57,7 @@ struct vstub_vdev *vstub_vdev_create(struct pci_dev *pdev,
 	spin_lock_init(&vdev->holders_lock);
 	INIT_LIST_HEAD(&vdev->holders);
 	INIT_LIST_HEAD(&vdev->group_node);
+	INIT_LIST_HEAD(&vdev->p2p_list);
 	address_space_init_once(&vdev->mapping);
 	vdev->mapping.a_ops = &empty_aops;
 	vdev->pdev = pci_dev_get(pdev);
@@ -157,7 +158,7 @@ static void vstub_vdev_disable(struct vstub_vdev *vdev, bool dev_locked)
 	vstub_config_memory_enable(vdev);
 	vstub_irq_teardown(vdev);
 	pci_clear_master(pdev);
-	unmap_mapping_range(&vdev->mapping, 0, 0, true);
+	vstub_bar_zap(vdev);
 	vstub_bar_release_all(vdev);
 
 	/*
@@ -487,7 +488,7 @@ static int vstub_device_reset(struct vstub_vdev *vdev)
 		 */
 		bool off;
 
-		unmap_mapping_range(&vdev->mapping, 0, 0, true);
+		vstub_bar_zap(vdev);
 		vstub_config_power_d0(vdev);	/* as vfio-pci: reset in D0 */
 		/* The restore after it rewrites the MSI-X table: decode on. */
 		off = vstub_config_memory_enable(vdev);

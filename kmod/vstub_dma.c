@@ -7,6 +7,15 @@
  * stores its pinned memory as runs of physically contiguous pages, and maps
  * each run with one iommu_map() call so that the IOMMU core can use the
  * largest page sizes the domain supports (THP, hugetlbfs).
+ *
+ * Peer-to-peer: a MAP_DMA of a BAR mmap of a vstub device maps the BAR's
+ * physical range (IOMMU_MMIO, nothing pinned or accounted, as type1 does
+ * for VM_PFNMAP ranges).  Such a mapping never outlives userspace's access
+ * to the BAR: it is only made while the device is open and decodes
+ * memory, and vstub_bar_zap() (decode off, D3hot, reset, last close,
+ * removal) revokes it from the IOMMU at once; the IOVA range stays taken
+ * until userspace unmaps it.  A BAR mmap of any other driver's device is
+ * refused (EFAULT).
  */
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
@@ -14,6 +23,28 @@
 #include <linux/slab.h>
 
 #include "vstub_vfio.h"
+
+/*
+ * vstub_p2p_lock: protects every vstub_vdev.p2p_list and the
+ * vstub_p2p.vdev pointers; a leaf, see the lock order in vstub_vfio.h.
+ */
+static DEFINE_MUTEX(vstub_p2p_lock);
+
+/**
+ * struct vstub_p2p - a peer-to-peer mapping of a BAR
+ * @node:   on @vdev->p2p_list while not revoked
+ * @vdev:   the device whose BAR is mapped, NULL once revoked
+ * @domain: the container's domain it is mapped in
+ * @iova:   first IOVA
+ * @size:   length in bytes
+ */
+struct vstub_p2p {
+	struct list_head node;
+	struct vstub_vdev *vdev;
+	struct iommu_domain *domain;
+	u64 iova;
+	u64 size;
+};
 
 /* Physically contiguous pinned pages. */
 struct vstub_dma_run {
@@ -37,6 +68,8 @@ struct vstub_dma_run {
  * @nr_runs: runs in use
  * @cap_runs: runs allocated
  * @run0:    storage of the first run
+ * @p2p:     instead, for a peer-to-peer mapping (@prot has IOMMU_MMIO,
+ *           nothing pinned, @runs NULL)
  *
  * Laid out to fit 96 bytes on 64-bit: with a million mappings, every
  * byte here counts.  A mapping is therefore limited to UINT_MAX pages.
@@ -55,7 +88,10 @@ struct vstub_dma {
 	unsigned int nr_runs;
 	unsigned int cap_runs;
 	int prot;
-	struct vstub_dma_run run0;
+	union {
+		struct vstub_dma_run run0;
+		struct vstub_p2p *p2p;
+	};
 };
 
 #define VSTUB_PIN_BATCH		(PAGE_SIZE / sizeof(struct page *))
@@ -312,11 +348,93 @@ err_unmap:
 	return ret;
 }
 
+/*
+ * Revoke every peer-to-peer mapping of @vdev's BARs (vdev->lock held, so
+ * none is being made meanwhile).
+ */
+void vstub_dma_p2p_revoke(struct vstub_vdev *vdev)
+{
+	struct vstub_p2p *p2p, *next;
+
+	lockdep_assert_held(&vdev->lock);
+	mutex_lock(&vstub_p2p_lock);
+	list_for_each_entry_safe(p2p, next, &vdev->p2p_list, node) {
+		iommu_unmap(p2p->domain, p2p->iova, p2p->size);
+		list_del_init(&p2p->node);
+		p2p->vdev = NULL;
+		pci_dbg(vdev->pdev, "peer-to-peer mapping at IOVA 0x%llx revoked\n",
+			p2p->iova);
+	}
+	mutex_unlock(&vstub_p2p_lock);
+}
+
+/* Unmap a peer-to-peer mapping at UNMAP_DMA (if not revoked already). */
+static void vstub_dma_p2p_unmap(struct vstub_dma *dma)
+{
+	struct vstub_p2p *p2p = dma->p2p;
+
+	mutex_lock(&vstub_p2p_lock);
+	if (p2p->vdev) {
+		iommu_unmap(p2p->domain, p2p->iova, p2p->size);
+		list_del_init(&p2p->node);
+		p2p->vdev = NULL;
+	}
+	mutex_unlock(&vstub_p2p_lock);
+	kfree(p2p);
+	dma->p2p = NULL;
+}
+
+/*
+ * Map @dma (iova, size, prot set) to the BAR range at @phys of @vdev (a
+ * reference the caller holds): only while the device is open, not revoked
+ * and decodes memory, the state userspace's own BAR access needs.
+ */
+static int vstub_dma_map_p2p(struct vstub_container *c, struct vstub_dma *dma,
+			     struct vstub_vdev *vdev, phys_addr_t phys)
+{
+	struct vstub_p2p *p2p;
+	int ret;
+
+	p2p = kzalloc(sizeof(*p2p), GFP_KERNEL_ACCOUNT);
+	if (!p2p)
+		return -ENOMEM;
+	p2p->domain = c->domain;
+	p2p->iova = dma->iova;
+	p2p->size = dma->size;
+	INIT_LIST_HEAD(&p2p->node);
+
+	mutex_lock(&vdev->lock);
+	if (vdev->revoked || !vdev->open_count ||
+	    !vstub_config_decodes(vdev, PCI_COMMAND_MEMORY)) {
+		/* As a fault of the BAR mmap now would: SIGBUS, EFAULT. */
+		ret = -EFAULT;
+		goto out_unlock;
+	}
+	ret = vstub_iommu_map(c->domain, dma->iova, phys, dma->size,
+			      dma->prot | IOMMU_MMIO, GFP_KERNEL_ACCOUNT);
+	if (ret)
+		goto out_unlock;
+	mutex_lock(&vstub_p2p_lock);
+	p2p->vdev = vdev;
+	list_add(&p2p->node, &vdev->p2p_list);
+	mutex_unlock(&vstub_p2p_lock);
+	dma->prot |= IOMMU_MMIO;
+	dma->runs = NULL;
+	dma->p2p = p2p;
+	p2p = NULL;
+out_unlock:
+	mutex_unlock(&vdev->lock);
+	kfree(p2p);
+	return ret;
+}
+
 int vstub_dma_map(struct vstub_container *c,
 		  struct vfio_iommu_type1_dma_map *map)
 {
 	u64 iova = map->iova, size = map->size, iova_last, vaddr_last, mask;
+	struct vstub_vdev *vdev;
 	struct vstub_dma *dma;
+	phys_addr_t phys;
 	int prot = 0;
 	int ret;
 
@@ -364,9 +482,19 @@ int vstub_dma_map(struct vstub_container *c,
 	dma->mm = current->mm;
 	mmgrab(dma->mm);
 
-	ret = vstub_dma_pin(dma);
-	if (!ret)
-		ret = vstub_dma_iommu_map(c, dma);
+	/* A BAR mmap of a vstub device: peer-to-peer. */
+	vdev = vstub_bar_vma_lookup(dma->vaddr, size, prot & IOMMU_WRITE,
+				    &phys);
+	if (IS_ERR(vdev)) {
+		ret = PTR_ERR(vdev);
+	} else if (vdev) {
+		ret = vstub_dma_map_p2p(c, dma, vdev, phys);
+		vstub_vdev_put(vdev);
+	} else {
+		ret = vstub_dma_pin(dma);
+		if (!ret)
+			ret = vstub_dma_iommu_map(c, dma);
+	}
 	if (ret) {
 		vstub_dma_free(dma);
 		return ret;
@@ -389,8 +517,13 @@ static u64 vstub_dma_unmap_list(struct vstub_container *c,
 	if (list_empty(victims))
 		return 0;
 	iommu_iotlb_gather_init(&gather);
-	list_for_each_entry(dma, victims, list)
-		iommu_unmap_fast(c->domain, dma->iova, dma->size, &gather);
+	list_for_each_entry(dma, victims, list) {
+		if (dma->prot & IOMMU_MMIO)
+			vstub_dma_p2p_unmap(dma);
+		else
+			iommu_unmap_fast(c->domain, dma->iova, dma->size,
+					 &gather);
+	}
 	/* Only after the flush may the device no longer reach the pages. */
 	iommu_iotlb_sync(c->domain, &gather);
 	list_for_each_entry_safe(dma, next, victims, list) {

@@ -27,6 +27,9 @@
  *   vstub_vdev.lock is never held while taking a group or container lock.
  *   vstub_vdev.lock -> vstub_irqs.lock (a leaf spinlock, see vstub_irq.c;
  *   also taken by the INTx handler and the PCI error callback)
+ *   vstub_container.lock -> vstub_vdev.lock (peer-to-peer MAP_DMA of a BAR)
+ *   vstub_p2p_lock is a leaf mutex (under vstub_vdev.lock, and under
+ *   vstub_container.lock at unmap).
  *   vstub_vdev.holders_lock is a leaf spinlock (it may be taken under
  *   vstub_devs_lock and vstub_group.lock by the netlink reports).
  *   (the PCI core takes device_lock around probe/remove; vstub never
@@ -175,6 +178,9 @@ struct vstub_group {
  * @holders_lock: a leaf spinlock protecting @holders only, so that
  *               netlink reports never wait for @lock
  * @holders:     the open device files (vstub_dfile.holder_node)
+ * @p2p_list:    IOMMU mappings of this device's BARs (peer-to-peer
+ *               MAP_DMA), under vstub_p2p_lock (vstub_dma.c); created only
+ *               while open and revoked (and emptied) by vstub_bar_zap()
  */
 struct vstub_vdev {
 	struct kref kref;
@@ -205,6 +211,7 @@ struct vstub_vdev {
 	bool msix_mappable;
 	spinlock_t holders_lock;
 	struct list_head holders;
+	struct list_head p2p_list;
 };
 
 /* vstub_vfio.c */
@@ -260,6 +267,10 @@ void vstub_bar_release_all(struct vstub_vdev *vdev);
 int vstub_bar_rw(struct vstub_vdev *vdev, int index, u8 *buf, u64 pos,
 		 size_t count, bool write);
 int vstub_bar_mmap(struct vstub_vdev *vdev, struct vm_area_struct *vma);
+struct vstub_vdev *vstub_bar_vma_lookup(unsigned long vaddr, u64 size,
+					bool write, phys_addr_t *phys);
+void vstub_bar_zap(struct vstub_vdev *vdev);
+void vstub_dma_p2p_revoke(struct vstub_vdev *vdev);
 size_t vstub_bar_region_info(struct vstub_vdev *vdev,
 			     struct vfio_region_info *info, void *caps);
 

@@ -13,6 +13,11 @@
  *              AER, other capabilities, bytes in no capability) a pattern
  *              is written through the config region, read back and the
  *              original written back; the read-backs must be equal
+ *   p2p_bar    MAP_DMA of e1000e's BAR0 mmap into edu's container, edu
+ *              DMA reading an e1000e register through the IOMMU (the value
+ *              the CPU reads, as on vfio-pci), EFAULT past the mmap; decode
+ *              off and the last close revoke the mapping (the DMA faults)
+ *              while the IOVA range stays taken until unmapped
  *   d3hot_bar  a function userspace put in D3hot through PMCSR gives EIO
  *              on BAR read/write, and works again back in D0
  *
@@ -29,6 +34,7 @@
 #define E1000E_VEN	0x8086
 #define E1000E_DEV	0x10d3
 #define MAX_DEVS	4
+#define PG_SIZE		4096UL
 
 /* ---- providers ---------------------------------------------------------- */
 
@@ -521,6 +527,169 @@ TEST_F_TIMEOUT(compat, d3hot_bar, 120)
 	EXPECT_EQ(ref.d3_read, got.d3_read);
 	EXPECT_EQ(ref.d3_write, got.d3_write);
 	EXPECT_EQ(ref.back_read, got.back_read);
+}
+
+/* ---- peer-to-peer: MAP_DMA of a BAR mmap ---------------------------------- */
+
+#define IOVA_BAR	0x8000000ULL	/* below edu's 28-bit DMA mask */
+#define P2P_SENTINEL	0x5e5e5e5e
+#define P2P_SLOT	(EDU_DEV_BUF + 0x100)
+#define E1000E_CTRL	0x0
+
+#define IOVA_RAM	0x100000ULL
+
+/*
+ * edu DMAs 4 bytes from IOVA_BAR + @reg (the peer's BAR, mapped there)
+ * into its buffer (which first gets the sentinel from RAM), then the
+ * buffer to RAM: what it read.  (edu's buffer is not visible in its BAR,
+ * and edu cannot read its own BAR by DMA: QEMU's re-entrancy guard.)
+ */
+static uint32_t p2p_dma(struct vfio_ctx *edu, uint32_t *ram, unsigned int reg)
+{
+	ram[0] = P2P_SENTINEL;
+	ram[1] = 0;
+	if (edu_dma(edu->bar0, IOVA_RAM, P2P_SLOT, 4, 0, 3000) ||
+	    edu_dma(edu->bar0, IOVA_BAR + reg, P2P_SLOT, 4, 0, 3000) ||
+	    edu_dma(edu->bar0, P2P_SLOT, IOVA_RAM + 4, 4, 1, 3000))
+		return 0xdead;
+	return __atomic_load_n(&ram[1], __ATOMIC_SEQ_CST);
+}
+
+/* Open @bdf's group into @first's container and its device, BAR0 mmapped. */
+static int open_peer(bool vfio_pci, const char *bdf, struct vfio_ctx *first,
+		     struct vfio_ctx *w)
+{
+	const char *dir = vfio_pci ? VFIO_NODE_DIR : VSTUB_NODE_DIR;
+	int ret;
+
+	vfio_ctx_init(w);
+	ret = vfio_pci ? bind_vfio_pci(bdf) : capture(bdf);
+	if (!ret)
+		ret = vfio_open_group(w, dir, bdf);
+	if (!ret && ioctl(w->group, VFIO_GROUP_SET_CONTAINER,
+			  &first->container))
+		ret = -errno;
+	if (!ret) {
+		w->device = ioctl(w->group, VFIO_GROUP_GET_DEVICE_FD, bdf);
+		if (w->device < 0)
+			ret = -errno;
+	}
+	if (!ret)
+		ret = vfio_mmap_bar(w->device, 0, &w->bar0, &w->bar0_size);
+	if (!ret)
+		ret = vfio_enable_dma(w->device);
+	return ret;
+}
+
+static int p2p_open(bool vfio_pci, const char *bdf, struct vfio_ctx *w)
+{
+	int ret = open_on(vfio_pci, bdf, w);
+
+	if (!ret)
+		ret = vfio_mmap_bar(w->device, 0, &w->bar0, &w->bar0_size);
+	if (!ret)
+		ret = vfio_enable_dma(w->device);
+	return ret;
+}
+
+static int p2p_find(FIXTURE_DATA(compat) *self, const char *name)
+{
+	int d;
+
+	for (d = 0; d < self->n && strcmp(self->name[d], name); d++)
+		;
+	return d < self->n ? d : -1;
+}
+
+TEST_F_TIMEOUT(compat, p2p_bar, 200)
+{
+	struct vfio_ctx e, n;
+	uint32_t ref_val, ref_cpu, val, cpu, *ram;
+	int ref_map, ret, de, dn;
+	char mark[64];
+	uint16_t cmd;
+
+	de = p2p_find(self, "edu");
+	dn = p2p_find(self, "e1000e");
+	if (de < 0 || dn < 0)
+		SKIP(return, "needs edu and e1000e");
+	ram = mmap(NULL, PG_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ram);
+
+	/* vfio-pci: the reference answer. */
+	ASSERT_EQ(0, p2p_open(true, self->bdf[de], &e));
+	ASSERT_EQ(0, open_peer(true, self->bdf[dn], &e, &n));
+	ASSERT_EQ(0, vfio_map(e.container, ram, IOVA_RAM, PG_SIZE, VFIO_RW));
+	ref_map = vfio_map(e.container, n.bar0, IOVA_BAR, n.bar0_size,
+			   VFIO_RW);
+	ref_cpu = edu_read(n.bar0, E1000E_CTRL);
+	ref_val = ref_map ? 0 : p2p_dma(&e, ram, E1000E_CTRL);
+	close_on(true, self->bdf[dn], &n);
+	close_on(true, self->bdf[de], &e);
+	ASSERT_NE(P2P_SENTINEL, ref_cpu);
+	TH_LOG("vfio-pci: MAP_DMA of e1000e's BAR0 %d, edu DMA read 0x%x (CPU 0x%x)",
+	       ref_map, ref_val, ref_cpu);
+
+	ASSERT_EQ(0, p2p_open(false, self->bdf[de], &e));
+	ASSERT_EQ(0, open_peer(false, self->bdf[dn], &e, &n));
+	ASSERT_EQ(0, vfio_map(e.container, ram, IOVA_RAM, PG_SIZE, VFIO_RW));
+	/* Past the end of the BAR mmap: EFAULT. */
+	EXPECT_EQ(-EFAULT, vfio_map(e.container, n.bar0 + PG_SIZE, IOVA_BAR,
+				    n.bar0_size, VFIO_RW));
+	ret = vfio_map(e.container, n.bar0, IOVA_BAR, n.bar0_size, VFIO_RW);
+	EXPECT_EQ(ref_map, ret);
+	ASSERT_EQ(0, ret);
+	cpu = edu_read(n.bar0, E1000E_CTRL);
+	val = p2p_dma(&e, ram, E1000E_CTRL);
+	TH_LOG("vstub: edu DMA read 0x%x (CPU 0x%x)", val, cpu);
+	EXPECT_EQ(cpu, val);
+	EXPECT_EQ(ref_val, val);
+	EXPECT_NE(P2P_SENTINEL, val);
+
+	/* Decode off revokes it: the DMA faults, the slot keeps its value. */
+	ASSERT_EQ(0, vfio_cfg_read(n.device, PCI_COMMAND, &cmd, 2));
+	cmd &= ~PCI_COMMAND_MEMORY;
+	ASSERT_EQ(0, vfio_cfg_write(n.device, PCI_COMMAND, &cmd, 2));
+	cmd |= PCI_COMMAND_MEMORY;
+	ASSERT_EQ(0, vfio_cfg_write(n.device, PCI_COMMAND, &cmd, 2));
+	ASSERT_EQ(0, kmsg_mark(mark, sizeof(mark)));
+	EXPECT_NE(cpu, p2p_dma(&e, ram, E1000E_CTRL));
+	if (vstub_env_is("VSTUB_IOMMU", "vtd"))
+		EXPECT_TRUE(dmesg_since(mark, "fault addr 0x8000000"));
+	/* The IOVA range stays taken until unmapped. */
+	EXPECT_EQ(-EEXIST, vfio_map(e.container, n.bar0, IOVA_BAR, PG_SIZE,
+				    VFIO_RW));
+	EXPECT_EQ((int64_t)n.bar0_size, vfio_unmap(e.container, IOVA_BAR,
+						   n.bar0_size, 0));
+
+	/* Mapped again, then revoked by the last close of e1000e. */
+	ASSERT_EQ(0, vfio_map(e.container, n.bar0, IOVA_BAR, n.bar0_size,
+			      VFIO_RW));
+	EXPECT_EQ(cpu, p2p_dma(&e, ram, E1000E_CTRL));
+	munmap(n.bar0, n.bar0_size);
+	n.bar0 = NULL;
+	close(n.device);
+	n.device = -1;
+	ASSERT_EQ(0, kmsg_mark(mark, sizeof(mark)));
+	EXPECT_NE(cpu, p2p_dma(&e, ram, E1000E_CTRL));
+	if (vstub_env_is("VSTUB_IOMMU", "vtd"))
+		EXPECT_TRUE(dmesg_since(mark, "fault addr 0x8000000"));
+	EXPECT_EQ((int64_t)n.bar0_size, vfio_unmap(e.container, IOVA_BAR,
+						   n.bar0_size, 0));
+	/* Unmapped while e1000e is open: gone, no revoke needed after. */
+	n.device = ioctl(n.group, VFIO_GROUP_GET_DEVICE_FD, self->bdf[dn]);
+	ASSERT_LE(0, n.device);
+	ASSERT_EQ(0, vfio_mmap_bar(n.device, 0, &n.bar0, &n.bar0_size));
+	ASSERT_EQ(0, vfio_enable_dma(n.device));
+	ASSERT_EQ(0, vfio_map(e.container, n.bar0, IOVA_BAR, n.bar0_size,
+			      VFIO_RW));
+	EXPECT_EQ((int64_t)n.bar0_size, vfio_unmap(e.container, IOVA_BAR,
+						   n.bar0_size, 0));
+	EXPECT_NE(cpu, p2p_dma(&e, ram, E1000E_CTRL));
+	close_on(false, self->bdf[dn], &n);
+	close_on(false, self->bdf[de], &e);
+	munmap(ram, PG_SIZE);
 }
 
 TEST_HARNESS_MAIN
