@@ -157,6 +157,7 @@ struct vstub_group {
  * @bar_owned:   bitmask of BARs whose region vstub requested
  * @vbar:        virtual BAR registers seen by userspace
  * @vrom:        virtual expansion ROM BAR register
+ * @vf_mem:      virtual PCI_COMMAND_MEMORY of a VF (it has none of its own)
  * @bar_size:    sizes of the BARs (0 = absent); [PCI_ROM_RESOURCE] = ROM
  * @msix_bar:    BAR holding the MSI-X table, -1 without MSI-X; the table
  *               is [@msix_start, @msix_end) in it (vstub_bar.c)
@@ -184,6 +185,7 @@ struct vstub_vdev {
 	unsigned int bar_owned;
 	u32 vbar[PCI_STD_NUM_BARS];
 	u32 vrom;
+	bool vf_mem;
 	u64 bar_size[PCI_ROM_RESOURCE + 1];
 	int msix_bar;
 	u64 msix_start;

@@ -20,6 +20,9 @@
  *   cache_coherency VFIO_DMA_CC_IOMMU as type1 answers it: 0 before
  *                   SET_IOMMU, then whether the IOMMU enforces snooping,
  *                   the same as vfio-pci's answer for the same device
+ *   vf_config       an NVMe SR-IOV VF's config space as vfio-pci presents
+ *                   it: vendor/device IDs, BAR types from its resources
+ *                   and BAR sizing, a virtual memory enable bit
  *   reset_on_return NVMe (FLR): a register userspace programmed is back
  *                   at its reset value whenever the device returns to the
  *                   host: close + release, release answered through REQ
@@ -328,6 +331,7 @@ FIXTURE(iso)
 	char edu[BDF_LEN];
 	char other[BDF_LEN];	/* a second device the test bound, or "" */
 	bool nvme_gone;		/* the test unloaded nvme.ko */
+	char pf[BDF_LEN];	/* a PF whose VFs the test enabled, or "" */
 	struct vfio_ctx v;
 };
 
@@ -371,6 +375,7 @@ FIXTURE_SETUP(iso)
 	vfio_ctx_init(&self->v);
 	self->other[0] = '\0';
 	self->nvme_gone = false;
+	self->pf[0] = '\0';
 	ASSERT_EQ(0, pci_find(EDU_VENDOR, EDU_DEVICE, 0, self->edu, BDF_LEN));
 	if (variant->vfio_pci) {
 		if (vstub_no_intremap())
@@ -388,6 +393,14 @@ FIXTURE_SETUP(iso)
 FIXTURE_TEARDOWN(iso)
 {
 	vfio_ctx_close(&self->v);
+	if (self->pf[0] && self->other[0] && variant->vfio_pci)
+		unbind_override(self->other);
+	if (self->pf[0]) {
+		vstub_unload_if_loaded();
+		pci_write_attr(self->pf, "sriov_numvfs", "0");
+		pci_write_attr(self->pf, "sriov_drivers_autoprobe", "1");
+		self->other[0] = '\0';
+	}
 	if (variant->vfio_pci) {
 		unbind_override(self->edu);
 		if (self->other[0])
@@ -720,6 +733,99 @@ TEST_F_TIMEOUT(iso, msix_table, 120)
 	       nvec - 1, after[0], after[1], after[2], after[3]);
 	EXPECT_NE(pattern[0], after[0]);
 	EXPECT_NE(pattern[2], after[2]);
+}
+
+/* ---- item 5: a VF's config space ---------------------------------------- */
+
+static int read_hex_attr(const char *bdf, const char *attr, unsigned long *v)
+{
+	return pci_read_ulong(bdf, attr, v);
+}
+
+/* Flags of resource @i of @bdf (third column of sysfs "resource"). */
+static int resource_flags(const char *bdf, int i, unsigned long long *start,
+			  unsigned long long *end, unsigned long long *flags)
+{
+	char path[256], line[128];
+	FILE *f;
+	int n = -1;
+
+	snprintf(path, sizeof(path), "%s/%s/resource", PCI_DEVICES_DIR, bdf);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (++n == i)
+			break;
+	fclose(f);
+	if (n != i || sscanf(line, "%llx %llx %llx", start, end, flags) != 3)
+		return -EIO;
+	return 0;
+}
+
+TEST_F_TIMEOUT(iso, vf_config, 120)
+{
+	unsigned long long start, end, flags;
+	unsigned long vendor, device;
+	uint32_t id, bar, want, all = 0xffffffff;
+	uint16_t cmd;
+	char path[256], link[128], *base;
+	struct vfio_ctx w;
+	ssize_t n;
+	int ret;
+
+	if (!vstub_env_is("VSTUB_SRIOV", "1"))
+		SKIP(return, "no SR-IOV device in this configuration");
+	if (pci_find(NVME_VENDOR, NVME_DEVICE, 0, self->pf, BDF_LEN))
+		SKIP(return, "no NVMe in this guest");
+	ASSERT_EQ(0, pci_write_attr(self->pf, "sriov_drivers_autoprobe", "0"));
+	ASSERT_EQ(0, pci_write_attr(self->pf, "sriov_numvfs", "1"));
+	snprintf(path, sizeof(path), "%s/%s/virtfn0", PCI_DEVICES_DIR, self->pf);
+	n = readlink(path, link, sizeof(link) - 1);
+	ASSERT_GT(n, 0);
+	link[n] = '\0';
+	base = strrchr(link, '/');
+	vstub_strlcpy(self->other, base ? base + 1 : link, BDF_LEN);
+	if (pci_iommu_group(self->other) < 0)
+		SKIP(return, "the VF has no IOMMU group here");
+
+	vfio_ctx_init(&w);
+	ret = open_dev(variant, self->other, &w);
+	if (ret == -EINVAL && w.device >= 0 && !w.bar0)
+		ret = 0;	/* MSI-X table page in BAR0, not mappable */
+	ASSERT_EQ(0, ret);
+
+	/* IDs as the PCI core has them (the VF's own read as all ones). */
+	ASSERT_EQ(0, read_hex_attr(self->other, "vendor", &vendor));
+	ASSERT_EQ(0, read_hex_attr(self->other, "device", &device));
+	ASSERT_EQ(0, vfio_cfg_read(w.device, PCI_VENDOR_ID, &id, 4));
+	EXPECT_EQ((uint32_t)(vendor | device << 16), id);
+
+	/* BAR0: its resource's type bits, and sizing works. */
+	ASSERT_EQ(0, resource_flags(self->other, 0, &start, &end, &flags));
+	ASSERT_NE(0ULL, end);
+	want = PCI_BASE_ADDRESS_SPACE_MEMORY;
+	if (flags & 0x00100000)		/* IORESOURCE_MEM_64 */
+		want |= PCI_BASE_ADDRESS_MEM_TYPE_64;
+	if (flags & 0x00002000)		/* IORESOURCE_PREFETCH */
+		want |= PCI_BASE_ADDRESS_MEM_PREFETCH;
+	ASSERT_EQ(0, vfio_cfg_read(w.device, PCI_BASE_ADDRESS_0, &bar, 4));
+	TH_LOG("VF BAR0 %08x, resource %llx-%llx flags %llx", bar, start, end,
+	       flags);
+	EXPECT_EQ(want, bar & 0xf);
+	ASSERT_EQ(0, vfio_cfg_write(w.device, PCI_BASE_ADDRESS_0, &all, 4));
+	ASSERT_EQ(0, vfio_cfg_read(w.device, PCI_BASE_ADDRESS_0, &bar, 4));
+	EXPECT_EQ((uint32_t)~(end - start) & ~0xfU, bar & ~0xfU);
+	EXPECT_EQ(want, bar & 0xf);
+
+	/* The memory enable bit reads back as written. */
+	ASSERT_EQ(0, cmd_bits(w.device, PCI_COMMAND_MEMORY, true));
+	ASSERT_EQ(0, cfg_cmd(w.device, &cmd));
+	EXPECT_TRUE(cmd & PCI_COMMAND_MEMORY);
+	ASSERT_EQ(0, cmd_bits(w.device, PCI_COMMAND_MEMORY, false));
+	ASSERT_EQ(0, cfg_cmd(w.device, &cmd));
+	EXPECT_FALSE(cmd & PCI_COMMAND_MEMORY);
+	vfio_ctx_close(&w);
 }
 
 /* ---- item 2: reset whenever the device returns to the host ------------ */
