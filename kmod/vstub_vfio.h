@@ -54,6 +54,7 @@
 extern bool vstub_allow_unsafe_interrupts;
 extern unsigned int vstub_dma_entry_limit;
 extern unsigned int vstub_release_timeout_ms;
+extern bool vstub_enable_sriov;
 
 /* VFIO region offsets: index in the top bits, as vfio-pci (DPDK relies). */
 #define VSTUB_OFFSET_SHIFT	40

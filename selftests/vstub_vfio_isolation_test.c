@@ -23,6 +23,8 @@
  *   vf_config       an NVMe SR-IOV VF's config space as vfio-pci presents
  *                   it: vendor/device IDs, BAR types from its resources
  *                   and BAR sizing, a virtual memory enable bit
+ *   sriov_opt_in    no VFs on a PF userspace holds open through VFIO
+ *                   unless the administrator set enable_sriov=1
  *   reset_on_return NVMe (FLR): a register userspace programmed is back
  *                   at its reset value whenever the device returns to the
  *                   host: close + release, release answered through REQ
@@ -774,6 +776,30 @@ TEST_F_TIMEOUT(iso, msix_table, 120)
 
 /* ---- item 5: a VF's config space ---------------------------------------- */
 
+/* sriov_numvfs of the PF @pf, or -1. */
+static int pci_count_vfs(const char *pf)
+{
+	unsigned long n;
+
+	return pci_read_ulong(pf, "sriov_numvfs", &n) ? -1 : (int)n;
+}
+
+/* The BDF of @pf's first VF. */
+static int pci_vf_bdf(const char *pf, char *bdf, size_t len)
+{
+	char path[256], link[128], *base;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%s/virtfn0", PCI_DEVICES_DIR, pf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n <= 0)
+		return -ENOENT;
+	link[n] = '\0';
+	base = strrchr(link, '/');
+	vstub_strlcpy(bdf, base ? base + 1 : link, len);
+	return 0;
+}
+
 static int read_hex_attr(const char *bdf, const char *attr, unsigned long *v)
 {
 	return pci_read_ulong(bdf, attr, v);
@@ -863,6 +889,52 @@ TEST_F_TIMEOUT(iso, vf_config, 120)
 	ASSERT_EQ(0, cfg_cmd(w.device, &cmd));
 	EXPECT_FALSE(cmd & PCI_COMMAND_MEMORY);
 	vfio_ctx_close(&w);
+}
+
+/* ---- item 4 (first half): SR-IOV on a PF in use only by opt-in -------- */
+
+#define ENABLE_SRIOV_PARAM	"/sys/module/vstub/parameters/enable_sriov"
+
+TEST_F_TIMEOUT(iso, sriov_opt_in, 120)
+{
+	char mark[128], vf[BDF_LEN];
+	struct vfio_ctx w;
+	int ret;
+
+	if (variant->vfio_pci)
+		SKIP(return, "vstub's own parameter");
+	if (!vstub_env_is("VSTUB_SRIOV", "1"))
+		SKIP(return, "no SR-IOV device in this configuration");
+	if (pci_find(NVME_VENDOR, NVME_DEVICE, 0, self->pf, BDF_LEN))
+		SKIP(return, "no NVMe in this guest");
+	ASSERT_EQ(0, capture(self->pf));
+	vfio_ctx_init(&w);
+	ret = vfio_open_device(&w, VSTUB_NODE_DIR, self->pf,
+			       VFIO_TYPE1v2_IOMMU);
+	if (ret == -EINVAL && w.device >= 0 && !w.bar0)
+		ret = 0;	/* MSI-X table page in BAR0, not mappable */
+	ASSERT_EQ(0, ret);
+
+	/* Held open: refused (vfio-pci's errno without enable_sriov). */
+	ASSERT_EQ(0, kmsg_mark(mark, sizeof(mark)));
+	EXPECT_EQ(-ENOENT, pci_write_attr(self->pf, "sriov_numvfs", "1"));
+	EXPECT_TRUE(dmesg_since(mark, "enable_sriov=1"));
+	EXPECT_EQ(0, pci_count_vfs(self->pf));
+
+	/* The administrator opts in: allowed, the VF is vstub's. */
+	ASSERT_EQ(0, sysfs_write(ENABLE_SRIOV_PARAM, "1"));
+	EXPECT_EQ(0, pci_write_attr(self->pf, "sriov_numvfs", "1"));
+	EXPECT_EQ(1, pci_count_vfs(self->pf));
+	if (!pci_vf_bdf(self->pf, vf, sizeof(vf)))
+		EXPECT_TRUE(pci_wait_driver(vf, "vstub", 3000));
+	EXPECT_EQ(0, pci_write_attr(self->pf, "sriov_numvfs", "0"));
+	ASSERT_EQ(0, sysfs_write(ENABLE_SRIOV_PARAM, "0"));
+
+	/* Closed again: allowed without the opt-in. */
+	vfio_ctx_close(&w);
+	EXPECT_EQ(0, pci_write_attr(self->pf, "sriov_numvfs", "1"));
+	EXPECT_EQ(1, pci_count_vfs(self->pf));
+	EXPECT_EQ(0, pci_write_attr(self->pf, "sriov_numvfs", "0"));
 }
 
 /* ---- item 2: reset whenever the device returns to the host ------------ */
