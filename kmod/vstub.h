@@ -122,12 +122,18 @@ int vstub_vfio_add_dev(struct vstub_dev *vdev);
 void vstub_vfio_remove_dev(struct vstub_dev *vdev);
 /* An AER error was detected on the device (PCI error callback). */
 void vstub_vfio_error(struct vstub_dev *vdev);
+/* May VFs be created on this PF now?  0 or -errno (sriov_configure). */
+int vstub_vfio_sriov_allowed(struct vstub_dev *vdev);
 #else
 static inline int vstub_vfio_init(void) { return 0; }
 static inline void vstub_vfio_exit(void) { }
 static inline int vstub_vfio_add_dev(struct vstub_dev *vdev) { return 0; }
 static inline void vstub_vfio_remove_dev(struct vstub_dev *vdev) { }
 static inline void vstub_vfio_error(struct vstub_dev *vdev) { }
+static inline int vstub_vfio_sriov_allowed(struct vstub_dev *vdev)
+{
+	return 0;
+}
 #endif
 
 /*

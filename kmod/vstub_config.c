@@ -23,6 +23,11 @@
  * runs between vstub_config_memory_enable() and _restore(), under the same
  * lock, so userspace can neither see decode turned on nor reach the BARs
  * meanwhile.
+ *
+ * SR-IOV VFs (as vfio-pci): vendor and device ID read as the PCI core
+ * knows them (a VF's own read as all ones), BARs start from the types of
+ * the VF's resources (its BAR registers read 0) and the memory enable bit
+ * is virtual.
  */
 #include <linux/mm.h>
 #include <linux/pci.h>
@@ -33,15 +38,42 @@
 /* As vfio-pci: every bit written through (INTx disable via vstub_irq). */
 #define VSTUB_CMD_WRITABLE	0xffff
 
-/* Called at first open: the virtual BARs start as the device's. */
+/* The type bits of BAR @i as its resource says (a VF's BAR reads 0). */
+static u32 vstub_bar_type(struct pci_dev *pdev, int i)
+{
+	unsigned long f = pci_resource_flags(pdev, i);
+	u32 type;
+
+	if (f & IORESOURCE_IO)
+		return PCI_BASE_ADDRESS_SPACE_IO;
+	type = PCI_BASE_ADDRESS_SPACE_MEMORY;
+	if (f & IORESOURCE_MEM_64)
+		type |= PCI_BASE_ADDRESS_MEM_TYPE_64;
+	if (f & IORESOURCE_PREFETCH)
+		type |= PCI_BASE_ADDRESS_MEM_PREFETCH;
+	return type;
+}
+
+/*
+ * Called at first open: the virtual BARs start as the device's.  A VF's
+ * BAR registers and memory enable are not its own (its PF's SR-IOV
+ * capability has them): as vfio-pci, its BARs start as the type bits of
+ * its resources and its memory enable bit is virtual, starting clear.
+ */
 int vstub_config_init(struct vstub_vdev *vdev)
 {
 	struct pci_dev *pdev = vdev->pdev;
 	int i;
 
-	for (i = 0; i < PCI_STD_NUM_BARS; i++)
-		pci_read_config_dword(pdev, PCI_BASE_ADDRESS_0 + 4 * i,
-				      &vdev->vbar[i]);
+	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
+		if (pdev->is_virtfn)
+			vdev->vbar[i] = vdev->bar_size[i] ?
+					vstub_bar_type(pdev, i) : 0;
+		else
+			pci_read_config_dword(pdev, PCI_BASE_ADDRESS_0 + 4 * i,
+					      &vdev->vbar[i]);
+	}
+	vdev->vf_mem = false;
 	pci_read_config_dword(pdev, PCI_ROM_ADDRESS, &vdev->vrom);
 	for (i = 0; i < PCI_STD_NUM_BARS; i++)
 		if (!vdev->bar_size[i] && !(i && (pci_resource_flags(pdev, i - 1) &
@@ -138,11 +170,20 @@ static int vstub_cfg_read_dword(struct vstub_vdev *vdev, int where, u32 *val)
 		*val = vdev->vrom;
 		return 0;
 	}
+	/* A VF's IDs read as all ones: the PCI core took them from its PF. */
+	if (where == PCI_VENDOR_ID && vdev->pdev->is_virtfn) {
+		*val = vdev->pdev->vendor | (u32)vdev->pdev->device << 16;
+		return 0;
+	}
 	ret = pci_user_read_config_dword(vdev->pdev, where, val);
 	if (ret)
 		return pcibios_err_to_errno(ret);
-	if (where == PCI_COMMAND)	/* and the status register above it */
+	if (where == PCI_COMMAND) {	/* and the status register above it */
 		*val = (*val & 0xffff0000) | vstub_irq_cmd_read(vdev, *val);
+		if (vdev->pdev->no_command_memory)
+			*val = (*val & ~PCI_COMMAND_MEMORY) |
+			       (vdev->vf_mem ? PCI_COMMAND_MEMORY : 0);
+	}
 	if (where >= PCI_STD_HEADER_SIZEOF)
 		vstub_config_perm_read(vdev, where, val);
 	return 0;
@@ -164,6 +205,7 @@ static int vstub_cfg_write_byte(struct vstub_vdev *vdev, int where, u32 val,
 static int vstub_cfg_write_dword(struct vstub_vdev *vdev, int where, u32 val,
 				 u32 mask)
 {
+	bool mem_off;
 	u16 bits;
 	int i, ret;
 
@@ -182,10 +224,20 @@ static int vstub_cfg_write_dword(struct vstub_vdev *vdev, int where, u32 val,
 		bits = VSTUB_CMD_WRITABLE & mask;
 		if (!bits)
 			return 0;
-		ret = vstub_irq_cmd_write(vdev, bits, val);
-		/* Decode off: no BAR page stays mapped (faults SIGBUS). */
-		if (!ret && (bits & PCI_COMMAND_MEMORY) &&
-		    !(val & PCI_COMMAND_MEMORY))
+		mem_off = (bits & PCI_COMMAND_MEMORY) &&
+			  !(val & PCI_COMMAND_MEMORY);
+		/* A VF has no memory enable of its own: keep a virtual one. */
+		if ((bits & PCI_COMMAND_MEMORY) &&
+		    vdev->pdev->no_command_memory) {
+			vdev->vf_mem = val & PCI_COMMAND_MEMORY;
+			bits &= ~PCI_COMMAND_MEMORY;
+		}
+		ret = bits ? vstub_irq_cmd_write(vdev, bits, val) : 0;
+		/*
+		 * Decode off: no BAR page stays mapped (faults SIGBUS; a VF's
+		 * refault, its decode being its PF's, as with vfio-pci).
+		 */
+		if (!ret && mem_off)
 			vstub_bar_zap(vdev);
 		return ret;
 	case PCI_CACHE_LINE_SIZE:	/* and PCI_LATENCY_TIMER, PCI_BIST */

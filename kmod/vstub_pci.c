@@ -280,6 +280,9 @@ static int vstub_sriov_configure(struct pci_dev *pdev, int num_vfs)
 		pci_disable_sriov(pdev);
 		return 0;
 	}
+	ret = vstub_vfio_sriov_allowed(pci_get_drvdata(pdev));
+	if (ret)
+		return ret;
 	ret = pci_enable_sriov(pdev, num_vfs);
 	if (ret) {
 		pci_err(pdev, "enabling %d VFs failed: %d\n", num_vfs, ret);

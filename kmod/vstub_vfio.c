@@ -44,6 +44,11 @@ module_param_named(dma_entry_limit, vstub_dma_entry_limit, uint, 0644);
 MODULE_PARM_DESC(dma_entry_limit,
 		 "Maximum number of DMA mappings per container (default 65535)");
 
+bool vstub_enable_sriov;
+module_param_named(enable_sriov, vstub_enable_sriov, bool, 0644);
+MODULE_PARM_DESC(enable_sriov,
+		 "Allow creating SR-IOV VFs on a PF that userspace holds open through VFIO (as vfio-pci's enable_sriov; the VFs are not tied to that user)");
+
 unsigned int vstub_release_timeout_ms = 10000;
 module_param_named(release_timeout_ms, vstub_release_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(release_timeout_ms,
@@ -297,6 +302,23 @@ void vstub_vfio_remove_dev(struct vstub_dev *vd)
 
 	vd->vfio = NULL;
 	vstub_vdev_put(vdev);
+}
+
+/*
+ * May VFs be created on the PF @vd (sriov_configure, device_lock held, so
+ * vd->vfio is stable)?  Not while userspace holds the PF open, unless the
+ * administrator opted in with enable_sriov=1.  0 or -ENOENT (vfio-pci's
+ * errno when enable_sriov is off).
+ */
+int vstub_vfio_sriov_allowed(struct vstub_dev *vd)
+{
+	struct vstub_vdev *vdev = vd->vfio;
+
+	if (!vdev || !READ_ONCE(vdev->open_count) ||
+	    READ_ONCE(vstub_enable_sriov))
+		return 0;
+	pci_warn(vd->pdev, "SR-IOV refused: userspace holds this PF open through VFIO; load vstub with enable_sriov=1 (or close the device) to create VFs\n");
+	return -ENOENT;
 }
 
 /* PCI error callback (device_lock held, so vd->vfio is stable). */

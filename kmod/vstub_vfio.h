@@ -59,6 +59,7 @@
 extern bool vstub_allow_unsafe_interrupts;
 extern unsigned int vstub_dma_entry_limit;
 extern unsigned int vstub_release_timeout_ms;
+extern bool vstub_enable_sriov;
 
 /* VFIO region offsets: index in the top bits, as vfio-pci (DPDK relies). */
 #define VSTUB_OFFSET_SHIFT	40
@@ -167,6 +168,7 @@ struct vstub_group {
  * @vrom:        virtual expansion ROM BAR register
  * @cfg_perm:    config space permissions past the header while open
  *               (vstub_config_perm.c)
+ * @vf_mem:      virtual PCI_COMMAND_MEMORY of a VF (it has none of its own)
  * @bar_size:    sizes of the BARs (0 = absent); [PCI_ROM_RESOURCE] = ROM
  * @msix_bar:    BAR holding the MSI-X table, -1 without MSI-X; the table
  *               is [@msix_start, @msix_end) in it (vstub_bar.c)
@@ -201,6 +203,7 @@ struct vstub_vdev {
 	u32 vbar[PCI_STD_NUM_BARS];
 	u32 vrom;
 	struct vstub_cfg_perm *cfg_perm;
+	bool vf_mem;
 	u64 bar_size[PCI_ROM_RESOURCE + 1];
 	int msix_bar;
 	u64 msix_start;

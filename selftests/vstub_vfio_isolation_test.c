@@ -20,6 +20,11 @@
  *   cache_coherency VFIO_DMA_CC_IOMMU as type1 answers it: 0 before
  *                   SET_IOMMU, then whether the IOMMU enforces snooping,
  *                   the same as vfio-pci's answer for the same device
+ *   vf_config       an NVMe SR-IOV VF's config space as vfio-pci presents
+ *                   it: vendor/device IDs, BAR types from its resources
+ *                   and BAR sizing, a virtual memory enable bit
+ *   sriov_opt_in    no VFs on a PF userspace holds open through VFIO
+ *                   unless the administrator set enable_sriov=1
  *   reset_on_return NVMe (FLR): a register userspace programmed is back
  *                   at its reset value whenever the device returns to the
  *                   host: close + release, release answered through REQ
@@ -321,6 +326,42 @@ static void *closer_thread(void *arg)
 	return NULL;
 }
 
+/*
+ * Clear MSI-X entry @i of @bdf through sysfs (while nobody has requested
+ * the BAR), so that an earlier test cannot leave a pattern behind.
+ */
+static int msix_entry_clear(const char *bdf, unsigned int i)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	volatile uint32_t *p;
+	char path[256];
+	uint32_t off = 0;
+	int fd, bir = 0, ret, k;
+	uint8_t *map;
+	size_t len;
+
+	ret = msix_table(bdf, &bir, &off);
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), "%s/%s/resource%d", PCI_DEVICES_DIR, bdf,
+		 bir);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	off += i * PCI_MSIX_ENTRY_SIZE;
+	len = (off & (pg - 1)) + PCI_MSIX_ENTRY_SIZE;
+	map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		   off & ~(pg - 1));
+	close(fd);
+	if (map == MAP_FAILED)
+		return -errno;
+	p = (volatile uint32_t *)(map + (off & (pg - 1)));
+	for (k = 0; k < 3; k++)
+		p[k] = 0;
+	munmap(map, len);
+	return 0;
+}
+
 /* ---- the fixture: one provider (vstub or vfio-pci), edu open ------------ */
 
 FIXTURE(iso)
@@ -328,6 +369,7 @@ FIXTURE(iso)
 	char edu[BDF_LEN];
 	char other[BDF_LEN];	/* a second device the test bound, or "" */
 	bool nvme_gone;		/* the test unloaded nvme.ko */
+	char pf[BDF_LEN];	/* a PF whose VFs the test enabled, or "" */
 	struct vfio_ctx v;
 };
 
@@ -371,6 +413,7 @@ FIXTURE_SETUP(iso)
 	vfio_ctx_init(&self->v);
 	self->other[0] = '\0';
 	self->nvme_gone = false;
+	self->pf[0] = '\0';
 	ASSERT_EQ(0, pci_find(EDU_VENDOR, EDU_DEVICE, 0, self->edu, BDF_LEN));
 	if (variant->vfio_pci) {
 		if (vstub_no_intremap())
@@ -388,6 +431,14 @@ FIXTURE_SETUP(iso)
 FIXTURE_TEARDOWN(iso)
 {
 	vfio_ctx_close(&self->v);
+	if (self->pf[0] && self->other[0] && variant->vfio_pci)
+		unbind_override(self->other);
+	if (self->pf[0]) {
+		vstub_unload_if_loaded();
+		pci_write_attr(self->pf, "sriov_numvfs", "0");
+		pci_write_attr(self->pf, "sriov_drivers_autoprobe", "1");
+		self->other[0] = '\0';
+	}
 	if (variant->vfio_pci) {
 		unbind_override(self->edu);
 		if (self->other[0])
@@ -633,6 +684,8 @@ TEST_F_TIMEOUT(iso, msix_table, 120)
 				      &efd));
 	ASSERT_EQ(0, msix_entry(self->other, 0, before));
 	ASSERT_NE(0U, before[0]);
+	ASSERT_GE(nvec, 2U);
+	ASSERT_EQ(0, msix_entry_clear(self->other, nvec - 1));
 
 	/* Reads of the table: all ones, also one that straddles its end. */
 	memset(buf, 0, sizeof(buf));
@@ -649,7 +702,6 @@ TEST_F_TIMEOUT(iso, msix_table, 120)
 	 * does not use (one vector enabled): checked after the close, when
 	 * the sysfs resource file may map the BAR again.
 	 */
-	ASSERT_GE(nvec, 2U);
 	EXPECT_EQ(0, region_rw(dev, tbir, toff, zero, sizeof(zero), true));
 	EXPECT_EQ(0, region_rw(dev, tbir, toff + (nvec - 1) * 16, pattern,
 			       sizeof(pattern), true));
@@ -720,6 +772,169 @@ TEST_F_TIMEOUT(iso, msix_table, 120)
 	       nvec - 1, after[0], after[1], after[2], after[3]);
 	EXPECT_NE(pattern[0], after[0]);
 	EXPECT_NE(pattern[2], after[2]);
+}
+
+/* ---- item 5: a VF's config space ---------------------------------------- */
+
+/* sriov_numvfs of the PF @pf, or -1. */
+static int pci_count_vfs(const char *pf)
+{
+	unsigned long n;
+
+	return pci_read_ulong(pf, "sriov_numvfs", &n) ? -1 : (int)n;
+}
+
+/* The BDF of @pf's first VF. */
+static int pci_vf_bdf(const char *pf, char *bdf, size_t len)
+{
+	char path[256], link[128], *base;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%s/virtfn0", PCI_DEVICES_DIR, pf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n <= 0)
+		return -ENOENT;
+	link[n] = '\0';
+	base = strrchr(link, '/');
+	vstub_strlcpy(bdf, base ? base + 1 : link, len);
+	return 0;
+}
+
+static int read_hex_attr(const char *bdf, const char *attr, unsigned long *v)
+{
+	return pci_read_ulong(bdf, attr, v);
+}
+
+/* Flags of resource @i of @bdf (third column of sysfs "resource"). */
+static int resource_flags(const char *bdf, int i, unsigned long long *start,
+			  unsigned long long *end, unsigned long long *flags)
+{
+	char path[256], line[128];
+	FILE *f;
+	int n = -1;
+
+	snprintf(path, sizeof(path), "%s/%s/resource", PCI_DEVICES_DIR, bdf);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (++n == i)
+			break;
+	fclose(f);
+	if (n != i || sscanf(line, "%llx %llx %llx", start, end, flags) != 3)
+		return -EIO;
+	return 0;
+}
+
+TEST_F_TIMEOUT(iso, vf_config, 120)
+{
+	unsigned long long start, end, flags;
+	unsigned long vendor, device;
+	uint32_t id, bar, want, all = 0xffffffff;
+	uint16_t cmd;
+	char path[256], link[128], *base;
+	struct vfio_ctx w;
+	ssize_t n;
+	int ret;
+
+	if (!vstub_env_is("VSTUB_SRIOV", "1"))
+		SKIP(return, "no SR-IOV device in this configuration");
+	if (pci_find(NVME_VENDOR, NVME_DEVICE, 0, self->pf, BDF_LEN))
+		SKIP(return, "no NVMe in this guest");
+	ASSERT_EQ(0, pci_write_attr(self->pf, "sriov_drivers_autoprobe", "0"));
+	ASSERT_EQ(0, pci_write_attr(self->pf, "sriov_numvfs", "1"));
+	snprintf(path, sizeof(path), "%s/%s/virtfn0", PCI_DEVICES_DIR, self->pf);
+	n = readlink(path, link, sizeof(link) - 1);
+	ASSERT_GT(n, 0);
+	link[n] = '\0';
+	base = strrchr(link, '/');
+	vstub_strlcpy(self->other, base ? base + 1 : link, BDF_LEN);
+	if (pci_iommu_group(self->other) < 0)
+		SKIP(return, "the VF has no IOMMU group here");
+
+	vfio_ctx_init(&w);
+	ret = open_dev(variant, self->other, &w);
+	if (ret == -EINVAL && w.device >= 0 && !w.bar0)
+		ret = 0;	/* MSI-X table page in BAR0, not mappable */
+	ASSERT_EQ(0, ret);
+
+	/* IDs as the PCI core has them (the VF's own read as all ones). */
+	ASSERT_EQ(0, read_hex_attr(self->other, "vendor", &vendor));
+	ASSERT_EQ(0, read_hex_attr(self->other, "device", &device));
+	ASSERT_EQ(0, vfio_cfg_read(w.device, PCI_VENDOR_ID, &id, 4));
+	EXPECT_EQ((uint32_t)(vendor | device << 16), id);
+
+	/* BAR0: its resource's type bits, and sizing works. */
+	ASSERT_EQ(0, resource_flags(self->other, 0, &start, &end, &flags));
+	ASSERT_NE(0ULL, end);
+	want = PCI_BASE_ADDRESS_SPACE_MEMORY;
+	if (flags & 0x00100000)		/* IORESOURCE_MEM_64 */
+		want |= PCI_BASE_ADDRESS_MEM_TYPE_64;
+	if (flags & 0x00002000)		/* IORESOURCE_PREFETCH */
+		want |= PCI_BASE_ADDRESS_MEM_PREFETCH;
+	ASSERT_EQ(0, vfio_cfg_read(w.device, PCI_BASE_ADDRESS_0, &bar, 4));
+	TH_LOG("VF BAR0 %08x, resource %llx-%llx flags %llx", bar, start, end,
+	       flags);
+	EXPECT_EQ(want, bar & 0xf);
+	ASSERT_EQ(0, vfio_cfg_write(w.device, PCI_BASE_ADDRESS_0, &all, 4));
+	ASSERT_EQ(0, vfio_cfg_read(w.device, PCI_BASE_ADDRESS_0, &bar, 4));
+	EXPECT_EQ((uint32_t)~(end - start) & ~0xfU, bar & ~0xfU);
+	EXPECT_EQ(want, bar & 0xf);
+
+	/* The memory enable bit reads back as written. */
+	ASSERT_EQ(0, cmd_bits(w.device, PCI_COMMAND_MEMORY, true));
+	ASSERT_EQ(0, cfg_cmd(w.device, &cmd));
+	EXPECT_TRUE(cmd & PCI_COMMAND_MEMORY);
+	ASSERT_EQ(0, cmd_bits(w.device, PCI_COMMAND_MEMORY, false));
+	ASSERT_EQ(0, cfg_cmd(w.device, &cmd));
+	EXPECT_FALSE(cmd & PCI_COMMAND_MEMORY);
+	vfio_ctx_close(&w);
+}
+
+/* ---- item 4 (first half): SR-IOV on a PF in use only by opt-in -------- */
+
+#define ENABLE_SRIOV_PARAM	"/sys/module/vstub/parameters/enable_sriov"
+
+TEST_F_TIMEOUT(iso, sriov_opt_in, 120)
+{
+	char mark[128], vf[BDF_LEN];
+	struct vfio_ctx w;
+	int ret;
+
+	if (variant->vfio_pci)
+		SKIP(return, "vstub's own parameter");
+	if (!vstub_env_is("VSTUB_SRIOV", "1"))
+		SKIP(return, "no SR-IOV device in this configuration");
+	if (pci_find(NVME_VENDOR, NVME_DEVICE, 0, self->pf, BDF_LEN))
+		SKIP(return, "no NVMe in this guest");
+	ASSERT_EQ(0, capture(self->pf));
+	vfio_ctx_init(&w);
+	ret = vfio_open_device(&w, VSTUB_NODE_DIR, self->pf,
+			       VFIO_TYPE1v2_IOMMU);
+	if (ret == -EINVAL && w.device >= 0 && !w.bar0)
+		ret = 0;	/* MSI-X table page in BAR0, not mappable */
+	ASSERT_EQ(0, ret);
+
+	/* Held open: refused (vfio-pci's errno without enable_sriov). */
+	ASSERT_EQ(0, kmsg_mark(mark, sizeof(mark)));
+	EXPECT_EQ(-ENOENT, pci_write_attr(self->pf, "sriov_numvfs", "1"));
+	EXPECT_TRUE(dmesg_since(mark, "enable_sriov=1"));
+	EXPECT_EQ(0, pci_count_vfs(self->pf));
+
+	/* The administrator opts in: allowed, the VF is vstub's. */
+	ASSERT_EQ(0, sysfs_write(ENABLE_SRIOV_PARAM, "1"));
+	EXPECT_EQ(0, pci_write_attr(self->pf, "sriov_numvfs", "1"));
+	EXPECT_EQ(1, pci_count_vfs(self->pf));
+	if (!pci_vf_bdf(self->pf, vf, sizeof(vf)))
+		EXPECT_TRUE(pci_wait_driver(vf, "vstub", 3000));
+	EXPECT_EQ(0, pci_write_attr(self->pf, "sriov_numvfs", "0"));
+	ASSERT_EQ(0, sysfs_write(ENABLE_SRIOV_PARAM, "0"));
+
+	/* Closed again: allowed without the opt-in. */
+	vfio_ctx_close(&w);
+	EXPECT_EQ(0, pci_write_attr(self->pf, "sriov_numvfs", "1"));
+	EXPECT_EQ(1, pci_count_vfs(self->pf));
+	EXPECT_EQ(0, pci_write_attr(self->pf, "sriov_numvfs", "0"));
 }
 
 /* ---- item 2: reset whenever the device returns to the host ------------ */
