@@ -8,7 +8,9 @@
  *   - when it appears on the bus and matches the ID table or a BDF policy
  *     (bus notifier, before any host driver can probe it),
  *   - when an ID is added (at load through ids=, or at run time) and the
- *     device is not bound to any driver, or
+ *     device is not bound to any driver,
+ *   - at load, for the addresses given in bdfs= (taken from a host driver
+ *     that already has it, like a capture by address), or
  *   - when it is captured by address, in which case its host driver is
  *     unbound first and remembered.
  * Releasing clears driver_override and binds the remembered driver again
@@ -78,27 +80,40 @@ static bool vstub_bdf_lookup(struct pci_dev *pdev, char *orig, size_t len)
 	return b;
 }
 
-static int vstub_bdf_add(struct pci_dev *pdev, const char *orig)
+/* Add or replace the policy for an address (the function may be absent). */
+static int vstub_bdf_add_addr(unsigned int domain, unsigned int bus,
+			      unsigned int devfn, const char *orig)
 {
-	struct vstub_bdf *b, *nb;
+	struct vstub_bdf *b, *nb, *old = NULL;
 
 	nb = kzalloc(sizeof(*nb), GFP_KERNEL);
 	if (!nb)
 		return -ENOMEM;
-	nb->domain = pci_domain_nr(pdev->bus);
-	nb->bus = pdev->bus->number;
-	nb->devfn = pdev->devfn;
+	nb->domain = domain;
+	nb->bus = bus;
+	nb->devfn = devfn;
 	strscpy(nb->orig_driver, orig, sizeof(nb->orig_driver));
 
 	mutex_lock(&vstub_bdfs_lock);
-	b = vstub_bdf_find(pdev);
-	if (b)
-		list_replace(&b->node, &nb->node);
+	list_for_each_entry(b, &vstub_bdfs, node) {
+		if (b->domain == domain && b->bus == bus && b->devfn == devfn) {
+			old = b;
+			break;
+		}
+	}
+	if (old)
+		list_replace(&old->node, &nb->node);
 	else
 		list_add_tail(&nb->node, &vstub_bdfs);
 	mutex_unlock(&vstub_bdfs_lock);
-	kfree(b);
+	kfree(old);
 	return 0;
+}
+
+static int vstub_bdf_add(struct pci_dev *pdev, const char *orig)
+{
+	return vstub_bdf_add_addr(pci_domain_nr(pdev->bus), pdev->bus->number,
+				  pdev->devfn, orig);
 }
 
 static void vstub_bdf_del(struct pci_dev *pdev)
@@ -565,6 +580,52 @@ void vstub_release_all(void)
 	mutex_unlock(&vstub_ctl_lock);
 }
 
+static char *bdfs;
+module_param(bdfs, charp, 0444);
+MODULE_PARM_DESC(bdfs,
+		 "PCI functions to capture at load, by address: [domain:]bus:slot.fn in hex, comma-separated");
+
+/*
+ * Capture the functions given at load time by address.  A present function
+ * is captured as "vstubctl capture" would (taken from a host driver that
+ * already has it, which is remembered); for an absent one the policy is
+ * recorded, so that the bus notifier reserves it when it appears.  A
+ * malformed entry is reported by name and skipped.
+ */
+static void vstub_bdfs_param_apply(void)
+{
+	unsigned int domain, bus, devfn;
+	char *buf, *p, *entry;
+	const char *msg = "";
+	int ret;
+
+	if (!bdfs || !*bdfs)
+		return;
+	buf = kstrdup(bdfs, GFP_KERNEL);
+	if (!buf) {
+		pr_err("bdfs=: out of memory, no address applied\n");
+		return;
+	}
+	p = buf;
+	while ((entry = strsep(&p, ","))) {
+		entry = strim(entry);
+		if (!*entry)
+			continue;
+		if (vstub_parse_bdf(entry, &domain, &bus, &devfn)) {
+			pr_warn("bdfs=: skipping '%s': malformed PCI address (expected [domain:]bus:slot.fn in hex)\n",
+				entry);
+			continue;
+		}
+		ret = vstub_capture_bdf(domain, bus, devfn, &msg);
+		if (ret == -ENODEV)
+			ret = vstub_bdf_add_addr(domain, bus, devfn, "");
+		if (ret && ret != -EEXIST)
+			pr_warn("bdfs=: %s not captured: %s\n", entry,
+				ret == -ENOMEM ? "out of memory" : msg);
+	}
+	kfree(buf);
+}
+
 /*
  * A device appearing on the bus (hotplug, rescan, SR-IOV VF) that vstub
  * wants gets driver_override set before any driver probes it.
@@ -595,6 +656,7 @@ int vstub_pci_init(void)
 	if (ret)
 		goto err_notifier;
 	vstub_ids_param_apply();
+	vstub_bdfs_param_apply();
 	vstub_capture_matching();
 	return 0;
 
