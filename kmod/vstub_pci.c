@@ -586,13 +586,15 @@ MODULE_PARM_DESC(bdfs,
 		 "PCI functions to capture at load, by address: [domain:]bus:slot.fn in hex, comma-separated");
 
 /*
- * Capture the functions given at load time by address.  A present function
- * is captured as "vstubctl capture" would (taken from a host driver that
- * already has it, which is remembered); for an absent one the policy is
- * recorded, so that the bus notifier reserves it when it appears.  A
- * malformed entry is reported by name and skipped.
+ * The functions given at load time by address, in two steps around
+ * pci_register_driver(): first every address becomes a policy (so that
+ * functions whose driver_override udev already set to "vstub" are probed
+ * with the right reason, and absent ones are reserved by the bus notifier
+ * when they appear), then present functions are captured as "vstubctl
+ * capture" would, taking them from a host driver that already has them
+ * (which is remembered).  A malformed entry is reported and skipped.
  */
-static void vstub_bdfs_param_apply(void)
+static void vstub_bdfs_param_apply(bool capture)
 {
 	unsigned int domain, bus, devfn;
 	char *buf, *p, *entry;
@@ -612,16 +614,21 @@ static void vstub_bdfs_param_apply(void)
 		if (!*entry)
 			continue;
 		if (vstub_parse_bdf(entry, &domain, &bus, &devfn)) {
-			pr_warn("bdfs=: skipping '%s': malformed PCI address (expected [domain:]bus:slot.fn in hex)\n",
-				entry);
+			if (!capture)
+				pr_warn("bdfs=: skipping '%s': malformed PCI address (expected [domain:]bus:slot.fn in hex)\n",
+					entry);
 			continue;
 		}
-		ret = vstub_capture_bdf(domain, bus, devfn, &msg);
-		if (ret == -ENODEV)
+		if (!capture) {
 			ret = vstub_bdf_add_addr(domain, bus, devfn, "");
-		if (ret && ret != -EEXIST)
-			pr_warn("bdfs=: %s not captured: %s\n", entry,
-				ret == -ENOMEM ? "out of memory" : msg);
+			msg = "out of memory";
+		} else {
+			ret = vstub_capture_bdf(domain, bus, devfn, &msg);
+			if (ret == -ENODEV || ret == -EEXIST)
+				ret = 0;
+		}
+		if (ret)
+			pr_warn("bdfs=: %s not captured: %s\n", entry, msg);
 	}
 	kfree(buf);
 }
@@ -652,16 +659,19 @@ int vstub_pci_init(void)
 	ret = bus_register_notifier(&pci_bus_type, &vstub_bus_nb);
 	if (ret)
 		return ret;
+	vstub_ids_param_apply();
+	vstub_bdfs_param_apply(false);
 	ret = pci_register_driver(&vstub_pci_driver);
 	if (ret)
 		goto err_notifier;
-	vstub_ids_param_apply();
-	vstub_bdfs_param_apply();
+	vstub_bdfs_param_apply(true);
 	vstub_capture_matching();
 	return 0;
 
 err_notifier:
 	bus_unregister_notifier(&pci_bus_type, &vstub_bus_nb);
+	vstub_bdfs_clear();
+	vstub_ids_clear();
 	return ret;
 }
 
