@@ -412,12 +412,12 @@ static int persist_change(struct ctx *ctx, int argc, char **argv, bool add)
 			 conf_kind_name(e.kind), e.value, ctx->conf,
 			 e.kind == CONF_ID ? "vstubctl ids add" : "vstubctl capture",
 			 e.value);
+	else if (e.kind == CONF_ID)
+		info_msg(ctx, "removed id %s from %s: no longer captured at boot; 'vstubctl ids del %s' removes it from vstub's table now, and 'vstubctl release BDF' gives back each function it captured",
+			 e.value, ctx->conf, e.value);
 	else
-		info_msg(ctx, "removed %s %s from %s: no longer captured at boot; %s",
-			 conf_kind_name(e.kind), e.value, ctx->conf,
-			 e.kind == CONF_ID ?
-			 "'vstubctl ids del ID' removes it from vstub's table now, and 'vstubctl release BDF' gives back each device it captured" :
-			 "'vstubctl release BDF' gives the device back now");
+		info_msg(ctx, "removed bdf %s from %s: no longer captured at boot; 'vstubctl release %s' gives it back to its host driver now",
+			 e.value, ctx->conf, e.value);
 	if (!ret)
 		initramfs_hint(ctx);
 	if (ctx->json) {
