@@ -138,6 +138,8 @@ install-check:
 # The full Debian 12 host: both .debs, persistence across reboots, on
 # both kernels (selftests/host/run).
 host-check: deb
+	@echo "== lintian"
+	@lintian --fail-on error,warning -I $(TOP)/build/deb/vstub_$(VERSION)_amd64.changes
 	@echo "== Debian host test (packages, persistence, reboots)"
 	@VSTUB_KVERS="$(VSTUB_KVERS)" $(TOP)/selftests/host/run $(HOSTFLAGS)
 
