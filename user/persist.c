@@ -633,4 +633,5 @@ COMMAND(apply, NULL, "[--no-load] [--dry-run]", cmd_apply,
 	"Apply the boot configuration now: load vstub if needed (not with\n"
 	"--no-load), add the configured IDs and capture the configured\n"
 	"addresses.  Entries already in effect and absent devices are not\n"
-	"errors.  Run at boot by vstub.service and by 'modprobe vstub'.");
+	"errors.  Run at boot by vstub.service (loading vstub applies the\n"
+	"configuration by itself, through /etc/modprobe.d/vstub.conf).");
