@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vstub_stub_test - the stub driver: the ids= and bdfs= parameters, id_add/id_del/ids,
- * capture/release by address, captured, new_id, and giving devices back on
- * unload.  Runs as root in a QEMU guest with edu (no driver), e1000e, nvme
+ * vstub_stub_test - the stub driver: the ids= and bdfs= parameters,
+ * id_add/id_del/ids, capture/release by address, captured, new_id, and
+ * giving devices back on unload.  Runs as root in a QEMU guest with edu (no driver), e1000e, nvme
  * (SR-IOV), qemu-xhci and a second ich9-ahci bound to their drivers.
  */
 #include "kselftest_harness.h"
