@@ -299,6 +299,9 @@ static int write_modprobe(struct ctx *ctx, const struct conf *c, bool warn)
 	size_t k;
 	FILE *f;
 
+	/* Nothing configured: no file (and none left in the next initramfs). */
+	if (!c->n)
+		return unlink(ctx->modprobe_conf) && errno != ENOENT ? -errno : 0;
 	sd = calloc(1, sizeof(*sd));
 	if (!sd)
 		return -ENOMEM;

@@ -111,6 +111,9 @@ grep -q "^softdep e1000e pre: vstub$" "$T/modprobe.conf" || { echo "FAIL: softde
 run 0 "${E[@]}" -- persist del bdf 0000:00:03.0 && has "vstubctl release"
 grep -q "^softdep" "$T/modprobe.conf" && { echo "FAIL: softdep left after del"; cat "$T/modprobe.conf"; fail=$((fail + 1)); }
 run 0 "${E[@]}" -- persist del id 8086:1234
+run 0 "${E[@]}" -- persist del id 1234:11e8
+[ -e "$T/modprobe.conf" ] && { echo "FAIL: modprobe.d file left with nothing configured"; fail=$((fail + 1)); }
+run 0 "${E[@]}" -- persist add id 1234:11e8
 mv "$T/gone" "$S/sys/bus/pci/devices/0000:00:03.0"
 echo "garbage here" >>"$T/vstub.conf"
 run 1 "${E[@]}" -- persist list && has "vstub.conf:5: unknown keyword"
