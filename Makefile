@@ -100,8 +100,8 @@ check:
 	@kv=$$($(TOP)/scripts/deps.sh | tail -n1) && kv=$${kv#KVERS=} && \
 	echo "== kernels: $$kv" && \
 	$(MAKE) -k --no-print-directory VSTUB_KVERS="$$kv" check-build \
-		checkpatch sparse dkms-check user-check install-check bench-smoke \
-		selftest host-check
+		checkpatch sparse dkms-check user-check ynl-check install-check \
+		bench-smoke selftest host-check
 
 check-build: user tests
 	@for k in $(VSTUB_KVERS); do \
@@ -152,6 +152,12 @@ user-check:
 	@echo "== vstubctl unit tests (valgrind)"
 	@$(MAKE) --no-print-directory -C $(TOP)/user O=$(TOP)/build/user check
 
+# The YNL spec of the netlink family against the uapi header (and the
+# kernel's genetlink schema), and broken variants the check must refuse.
+ynl-check:
+	@echo "== YNL spec vs uapi header"
+	@$(TOP)/scripts/ynl-check
+
 # The benchmark program once with tiny sizes, so that it cannot rot; its
 # times are printed, never compared.
 bench-smoke:
@@ -175,5 +181,5 @@ clean:
 
 .PHONY: all modules user tests install uninstall deb dkms-install dkms-remove check \
 	install-check host-check \
-	check-build checkpatch sparse dkms-check user-check bench-smoke bench \
+	check-build checkpatch sparse dkms-check user-check ynl-check bench-smoke bench \
 	selftest demo clean

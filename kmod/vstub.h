@@ -14,6 +14,7 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
+#include <linux/uidgid.h>
 
 #define VSTUB_DRV_NAME		"vstub"
 #define VSTUB_DRIVER_NAME_MAX	64
@@ -27,6 +28,23 @@ enum vstub_reason {
 	VSTUB_REASON_VF,	/* an SR-IOV VF of a PF that vstub holds */
 };
 
+/*
+ * Who a captured function is given to: its group node is created owned by
+ * @uid (mode 0600), or by @gid too (mode 0660) when @gid is valid.  An
+ * invalid @uid and @gid mean root only.
+ */
+struct vstub_owner {
+	kuid_t uid;
+	kgid_t gid;
+};
+
+#define VSTUB_NO_OWNER	((struct vstub_owner){ INVALID_UID, INVALID_GID })
+
+static inline bool vstub_owner_set(const struct vstub_owner *o)
+{
+	return uid_valid(o->uid) || gid_valid(o->gid);
+}
+
 /**
  * struct vstub_dev - one PCI function bound to vstub
  * @pdev:        the function (a reference is held while bound)
@@ -34,6 +52,8 @@ enum vstub_reason {
  * @reason:      why it was captured
  * @orig_driver: driver bound before vstub captured it ("" if none);
  *               written at probe under device_lock, read-only afterwards
+ * @owner:       who the function was given to (BDF captures only);
+ *               written at probe, read-only afterwards
  * @vfio:        private state of the VFIO personality (vstub_vfio_*.c)
  */
 struct vstub_dev {
@@ -41,6 +61,7 @@ struct vstub_dev {
 	struct list_head node;
 	enum vstub_reason reason;
 	char orig_driver[VSTUB_DRIVER_NAME_MAX];
+	struct vstub_owner owner;
 	void *vfio;
 };
 
@@ -75,7 +96,8 @@ extern struct list_head vstub_devs;
 int vstub_parse_bdf(const char *str, unsigned int *domain, unsigned int *bus,
 		    unsigned int *devfn);
 int vstub_capture_bdf(unsigned int domain, unsigned int bus,
-		      unsigned int devfn, const char **msg);
+		      unsigned int devfn, const struct vstub_owner *owner,
+		      const char **msg);
 int vstub_release_bdf(unsigned int domain, unsigned int bus,
 		      unsigned int devfn, const char **msg);
 int vstub_ids_add(const char *str, const char **msg);
@@ -122,10 +144,23 @@ static inline void vstub_vfio_error(struct vstub_dev *vdev) { }
  * for the device).  Called with vstub_devs_lock held: it may only read
  * counters under its own leaf locks.
  */
+#define VSTUB_NL_MAX_HOLDERS	4
+
+struct vstub_vfio_holder {
+	pid_t pid;		/* in the requester's PID namespace */
+	char comm[16];		/* TASK_COMM_LEN */
+	u64 locked_pages;	/* its mm's locked_vm */
+	u64 memlock_limit;	/* RLIMIT_MEMLOCK (soft), bytes */
+	bool ipc_lock;		/* CAP_IPC_LOCK: no limit applies */
+};
+
 struct vstub_vfio_stats {
 	bool open;		/* a VFIO device fd is open */
 	u64 pinned_pages;	/* pages pinned for DMA on its behalf */
 	u64 mappings;		/* DMA mappings of its container */
+	unsigned int nr_holders;	/* processes with a device file */
+	unsigned int nr_shown;		/* entries of @holders filled */
+	struct vstub_vfio_holder holders[VSTUB_NL_MAX_HOLDERS];
 };
 
 #ifndef VSTUB_NO_NL

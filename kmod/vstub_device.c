@@ -15,12 +15,16 @@
  * device files to be closed.
  */
 #include <linux/anon_inodes.h>
+#include <linux/capability.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/pagemap.h>
+#include <linux/pid.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
 #include <linux/uaccess.h>
 
 #include "vstub_vfio.h"
@@ -30,6 +34,8 @@
 struct vstub_dfile {
 	struct vstub_vdev *vdev;
 	struct file *group_file;	/* keeps the group attached */
+	struct pid *pid;		/* the process that opened it */
+	struct list_head holder_node;	/* on vdev->holders */
 };
 
 struct vstub_vdev *vstub_vdev_create(struct pci_dev *pdev,
@@ -47,6 +53,8 @@ struct vstub_vdev *vstub_vdev_create(struct pci_dev *pdev,
 	kref_init(&vdev->kref);
 	init_waitqueue_head(&vdev->closed_wq);
 	mutex_init(&vdev->lock);
+	spin_lock_init(&vdev->holders_lock);
+	INIT_LIST_HEAD(&vdev->holders);
 	INIT_LIST_HEAD(&vdev->group_node);
 	address_space_init_once(&vdev->mapping);
 	vdev->mapping.a_ops = &empty_aops;
@@ -723,6 +731,11 @@ static int vstub_device_release(struct inode *inode, struct file *file)
 	struct vstub_vdev *vdev = df->vdev;
 	struct vstub_group *group = vdev->group;
 
+	spin_lock(&vdev->holders_lock);
+	list_del(&df->holder_node);
+	spin_unlock(&vdev->holders_lock);
+	put_pid(df->pid);
+
 	mutex_lock(&vdev->lock);
 	if (!--vdev->open_count && !vdev->revoked)
 		vstub_vdev_disable(vdev, false);
@@ -794,10 +807,75 @@ struct file *vstub_vdev_open_file(struct vstub_vdev *vdev,
 	kref_get(&vdev->kref);
 	df->vdev = vdev;
 	df->group_file = get_file(group_file);
+	df->pid = get_pid(task_tgid(current));
+	spin_lock(&vdev->holders_lock);
+	list_add_tail(&df->holder_node, &vdev->holders);
+	spin_unlock(&vdev->holders_lock);
 	return file;
 
 err_unlock:
 	mutex_unlock(&vdev->lock);
 	kfree(df);
 	return ERR_PTR(ret);
+}
+
+/* What the netlink report says about one holder (@pid referenced). */
+static void vstub_holder_info(struct pid *pid, struct vstub_vfio_holder *h)
+{
+	struct task_struct *task;
+	unsigned long lim;
+
+	memset(h, 0, sizeof(*h));
+	h->pid = pid_vnr(pid);
+	/* Nothing about a process the requester cannot see in its PID namespace. */
+	if (!h->pid)
+		return;
+	task = get_pid_task(pid, PIDTYPE_TGID);
+	if (!task)
+		return;
+	get_task_comm(h->comm, task);
+	/* task_lock keeps ->mm from going away (as get_task_mm does). */
+	task_lock(task);
+	if (task->mm)
+		h->locked_pages = READ_ONCE(task->mm->locked_vm);
+	task_unlock(task);
+	lim = task_rlimit(task, RLIMIT_MEMLOCK);
+	h->memlock_limit = lim == RLIM_INFINITY ? U64_MAX : lim;
+	h->ipc_lock = has_capability_noaudit(task, CAP_IPC_LOCK);
+	put_task_struct(task);
+}
+
+/**
+ * vstub_vdev_holders - the processes that have a device file open
+ * @vdev: the device
+ * @st:   its report: ->nr_holders and up to VSTUB_NL_MAX_HOLDERS entries
+ *
+ * Only @vdev->holders_lock is taken (briefly, to collect references to
+ * the openers' PIDs), never a lock a VFIO user can hold for long.  The
+ * numbers are a snapshot.
+ */
+void vstub_vdev_holders(struct vstub_vdev *vdev, struct vstub_vfio_stats *st)
+{
+	struct pid *pids[VSTUB_NL_MAX_HOLDERS];
+	struct vstub_dfile *df;
+	unsigned int n = 0, i;
+
+	st->nr_holders = 0;
+	spin_lock(&vdev->holders_lock);
+	list_for_each_entry(df, &vdev->holders, holder_node) {
+		/* A process with several device files counts once. */
+		for (i = 0; i < n && pids[i] != df->pid; i++)
+			;
+		if (i < n)
+			continue;
+		if (n < ARRAY_SIZE(pids))
+			pids[n++] = get_pid(df->pid);
+		st->nr_holders++;
+	}
+	spin_unlock(&vdev->holders_lock);
+	for (i = 0; i < n; i++) {
+		vstub_holder_info(pids[i], &st->holders[i]);
+		put_pid(pids[i]);
+	}
+	st->nr_shown = n;
 }

@@ -14,6 +14,7 @@
  * announced whatever started them: netlink, sysfs, hotplug or unload.
  */
 #include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/kernel.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -36,6 +37,13 @@ static const struct nla_policy vstub_nl_id_policy[VSTUB_A_ID + 1] = {
 static const struct nla_policy vstub_nl_bdf_policy[VSTUB_A_BDF + 1] = {
 	[VSTUB_A_BDF]	= { .type = NLA_NUL_STRING,
 			    .len = VSTUB_BDF_MAX_LEN - 1 },
+};
+
+static const struct nla_policy vstub_nl_capture_policy[VSTUB_A_OWNER_GID + 1] = {
+	[VSTUB_A_BDF]		= { .type = NLA_NUL_STRING,
+				    .len = VSTUB_BDF_MAX_LEN - 1 },
+	[VSTUB_A_OWNER_UID]	= { .type = NLA_U32 },
+	[VSTUB_A_OWNER_GID]	= { .type = NLA_U32 },
 };
 
 static const struct nla_policy vstub_nl_sriov_policy[VSTUB_A_NUM_VFS + 1] = {
@@ -284,10 +292,35 @@ static int vstub_nl_id_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	return skb->len;
 }
 
+/* The owner of a capture request (initial user namespace). */
+static int vstub_nl_owner(struct genl_info *info, struct vstub_owner *owner)
+{
+	struct nlattr *auid = info->attrs[VSTUB_A_OWNER_UID];
+	struct nlattr *agid = info->attrs[VSTUB_A_OWNER_GID];
+
+	*owner = VSTUB_NO_OWNER;
+	if (auid) {
+		owner->uid = make_kuid(&init_user_ns, nla_get_u32(auid));
+		if (!uid_valid(owner->uid)) {
+			vstub_nl_err(info->extack, auid, "not a valid user ID");
+			return -EINVAL;
+		}
+	}
+	if (agid) {
+		owner->gid = make_kgid(&init_user_ns, nla_get_u32(agid));
+		if (!gid_valid(owner->gid)) {
+			vstub_nl_err(info->extack, agid, "not a valid group ID");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 static int vstub_nl_capture(struct sk_buff *skb, struct genl_info *info)
 {
 	unsigned int domain, bus, devfn;
 	const char *msg = "failed";
+	struct vstub_owner owner;
 	int ret;
 
 	ret = vstub_nl_admin(skb, info);
@@ -296,7 +329,10 @@ static int vstub_nl_capture(struct sk_buff *skb, struct genl_info *info)
 	ret = vstub_nl_bdf(info, &domain, &bus, &devfn);
 	if (ret)
 		return ret;
-	ret = vstub_capture_bdf(domain, bus, devfn, &msg);
+	ret = vstub_nl_owner(info, &owner);
+	if (ret)
+		return ret;
+	ret = vstub_capture_bdf(domain, bus, devfn, &owner, &msg);
 	if (ret)
 		vstub_nl_err(info->extack, ret == -ENODEV ?
 			     info->attrs[VSTUB_A_BDF] : NULL, msg);
@@ -538,8 +574,8 @@ static const struct genl_ops vstub_nl_ops[] = {
 	{
 		.cmd	 = VSTUB_CMD_CAPTURE,
 		.doit	 = vstub_nl_capture,
-		.policy	 = vstub_nl_bdf_policy,
-		.maxattr = ARRAY_SIZE(vstub_nl_bdf_policy) - 1,
+		.policy	 = vstub_nl_capture_policy,
+		.maxattr = ARRAY_SIZE(vstub_nl_capture_policy) - 1,
 		.flags	 = GENL_ADMIN_PERM,
 	},
 	{

@@ -31,6 +31,7 @@ struct vstub_nl_bind {
 	char orig_driver[VSTUB_DRIVER_NAME_MAX];
 	bool captured;
 	enum vstub_reason reason;
+	struct vstub_owner owner;
 	bool have_vfio;
 	struct vstub_vfio_stats vfio;
 };

@@ -37,13 +37,17 @@ DEFINE_MUTEX(vstub_ctl_lock);
 DEFINE_MUTEX(vstub_devs_lock);
 LIST_HEAD(vstub_devs);
 
-/* A function to capture by address, with the driver it had before. */
+/*
+ * A function to capture by address, with the driver it had before and the
+ * user it is given to.
+ */
 struct vstub_bdf {
 	struct list_head node;		/* on vstub_bdfs */
 	unsigned int domain;
 	unsigned int bus;
 	unsigned int devfn;
 	char orig_driver[VSTUB_DRIVER_NAME_MAX];
+	struct vstub_owner owner;
 };
 
 /* vstub_bdfs_lock protects vstub_bdfs (the list and its entries). */
@@ -67,8 +71,12 @@ static struct vstub_bdf *vstub_bdf_find(struct pci_dev *pdev)
 	return NULL;
 }
 
-/* Copy the BDF policy's original driver; false when @pdev has none. */
-static bool vstub_bdf_lookup(struct pci_dev *pdev, char *orig, size_t len)
+/*
+ * Copy the BDF policy's original driver (and owner, if @owner); false when
+ * @pdev has none.
+ */
+static bool vstub_bdf_lookup(struct pci_dev *pdev, char *orig, size_t len,
+			     struct vstub_owner *owner)
 {
 	struct vstub_bdf *b;
 
@@ -76,13 +84,16 @@ static bool vstub_bdf_lookup(struct pci_dev *pdev, char *orig, size_t len)
 	b = vstub_bdf_find(pdev);
 	if (b && orig)
 		strscpy(orig, b->orig_driver, len);
+	if (b && owner)
+		*owner = b->owner;
 	mutex_unlock(&vstub_bdfs_lock);
 	return b;
 }
 
 /* Add or replace the policy for an address (the function may be absent). */
 static int vstub_bdf_add_addr(unsigned int domain, unsigned int bus,
-			      unsigned int devfn, const char *orig)
+			      unsigned int devfn, const char *orig,
+			      const struct vstub_owner *owner)
 {
 	struct vstub_bdf *b, *nb, *old = NULL;
 
@@ -93,6 +104,7 @@ static int vstub_bdf_add_addr(unsigned int domain, unsigned int bus,
 	nb->bus = bus;
 	nb->devfn = devfn;
 	strscpy(nb->orig_driver, orig, sizeof(nb->orig_driver));
+	nb->owner = owner ? *owner : VSTUB_NO_OWNER;
 
 	mutex_lock(&vstub_bdfs_lock);
 	list_for_each_entry(b, &vstub_bdfs, node) {
@@ -110,10 +122,11 @@ static int vstub_bdf_add_addr(unsigned int domain, unsigned int bus,
 	return 0;
 }
 
-static int vstub_bdf_add(struct pci_dev *pdev, const char *orig)
+static int vstub_bdf_add(struct pci_dev *pdev, const char *orig,
+			 const struct vstub_owner *owner)
 {
 	return vstub_bdf_add_addr(pci_domain_nr(pdev->bus), pdev->bus->number,
-				  pdev->devfn, orig);
+				  pdev->devfn, orig, owner);
 }
 
 static void vstub_bdf_del(struct pci_dev *pdev)
@@ -187,7 +200,7 @@ static bool vstub_wants(struct pci_dev *pdev)
 {
 	if (vstub_unfit(pdev))
 		return false;
-	return vstub_is_our_vf(pdev) || vstub_bdf_lookup(pdev, NULL, 0) ||
+	return vstub_is_our_vf(pdev) || vstub_bdf_lookup(pdev, NULL, 0, NULL) ||
 	       vstub_id_match(pdev);
 }
 
@@ -206,8 +219,9 @@ static int vstub_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (!vdev)
 		return -ENOMEM;
 	vdev->pdev = pci_dev_get(pdev);
+	vdev->owner = VSTUB_NO_OWNER;
 	if (vstub_bdf_lookup(pdev, vdev->orig_driver,
-			     sizeof(vdev->orig_driver)))
+			     sizeof(vdev->orig_driver), &vdev->owner))
 		vdev->reason = VSTUB_REASON_BDF;
 	else if (vstub_id_match(pdev))
 		vdev->reason = VSTUB_REASON_ID;
@@ -408,7 +422,8 @@ int vstub_parse_bdf(const char *str, unsigned int *domain, unsigned int *bus,
 }
 
 int vstub_capture_bdf(unsigned int domain, unsigned int bus,
-		      unsigned int devfn, const char **msg)
+		      unsigned int devfn, const struct vstub_owner *owner,
+		      const char **msg)
 {
 	char orig[VSTUB_DRIVER_NAME_MAX] = "";
 	struct pci_dev *pdev;
@@ -438,7 +453,7 @@ int vstub_capture_bdf(unsigned int domain, unsigned int bus,
 		goto out_unlock;
 	}
 
-	ret = vstub_bdf_add(pdev, orig);
+	ret = vstub_bdf_add(pdev, orig, owner);
 	if (ret) {
 		*msg = "out of memory";
 		goto out_unlock;
@@ -489,7 +504,7 @@ int vstub_release_bdf(unsigned int domain, unsigned int bus,
 	}
 
 	mutex_lock(&vstub_ctl_lock);
-	if (vstub_is_bound(pdev) || vstub_bdf_lookup(pdev, NULL, 0)) {
+	if (vstub_is_bound(pdev) || vstub_bdf_lookup(pdev, NULL, 0, NULL)) {
 		vstub_release_dev(pdev);
 	} else {
 		*msg = "device is not captured by vstub";
@@ -583,7 +598,33 @@ void vstub_release_all(void)
 static char *bdfs;
 module_param(bdfs, charp, 0444);
 MODULE_PARM_DESC(bdfs,
-		 "PCI functions to capture at load, by address: [domain:]bus:slot.fn in hex, comma-separated");
+		 "PCI functions to capture at load, by address: [domain:]bus:slot.fn in hex, each optionally @UID[:GID] or @:GID (the owner of its group node), comma-separated");
+
+/* "UID", "UID:GID" or ":GID" (decimal, initial user namespace). */
+static int vstub_parse_owner(const char *s, struct vstub_owner *owner)
+{
+	char buf[24], *colon;
+	unsigned int v;
+
+	*owner = VSTUB_NO_OWNER;
+	if (strscpy(buf, s, sizeof(buf)) < 0)
+		return -EINVAL;
+	colon = strchr(buf, ':');
+	if (colon) {
+		*colon = '\0';
+		if (kstrtouint(colon + 1, 10, &v))
+			return -EINVAL;
+		owner->gid = make_kgid(&init_user_ns, v);
+		if (!gid_valid(owner->gid))
+			return -EINVAL;
+	}
+	if (!buf[0])
+		return colon ? 0 : -EINVAL;
+	if (kstrtouint(buf, 10, &v))
+		return -EINVAL;
+	owner->uid = make_kuid(&init_user_ns, v);
+	return uid_valid(owner->uid) ? 0 : -EINVAL;
+}
 
 /*
  * The functions given at load time by address, in two steps around
@@ -597,7 +638,8 @@ MODULE_PARM_DESC(bdfs,
 static void vstub_bdfs_param_apply(bool capture)
 {
 	unsigned int domain, bus, devfn;
-	char *buf, *p, *entry;
+	struct vstub_owner owner;
+	char *buf, *p, *entry, *at;
 	const char *msg = "";
 	int ret;
 
@@ -613,17 +655,23 @@ static void vstub_bdfs_param_apply(bool capture)
 		entry = strim(entry);
 		if (!*entry)
 			continue;
-		if (vstub_parse_bdf(entry, &domain, &bus, &devfn)) {
+		at = strchr(entry, '@');
+		if (at)
+			*at++ = '\0';
+		if (vstub_parse_bdf(entry, &domain, &bus, &devfn) ||
+		    (at && vstub_parse_owner(at, &owner))) {
 			if (!capture)
-				pr_warn("bdfs=: skipping '%s': malformed PCI address (expected [domain:]bus:slot.fn in hex)\n",
-					entry);
+				pr_warn("bdfs=: skipping '%s%s%s': malformed (expected [domain:]bus:slot.fn in hex, optionally @UID[:GID] or @:GID)\n",
+					entry, at ? "@" : "", at ? at : "");
 			continue;
 		}
+		if (!at)
+			owner = VSTUB_NO_OWNER;
 		if (!capture) {
-			ret = vstub_bdf_add_addr(domain, bus, devfn, "");
+			ret = vstub_bdf_add_addr(domain, bus, devfn, "", &owner);
 			msg = "out of memory";
 		} else {
-			ret = vstub_capture_bdf(domain, bus, devfn, &msg);
+			ret = vstub_capture_bdf(domain, bus, devfn, &owner, &msg);
 			if (ret == -ENODEV || ret == -EEXIST)
 				ret = 0;
 		}

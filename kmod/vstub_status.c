@@ -8,6 +8,7 @@
  * its current domain, the IOMMU units in the iommu class), not the kernel
  * command line.
  */
+#include <linux/cred.h>
 #include <linux/device.h>
 #include <linux/iommu.h>
 #include <linux/kernel.h>
@@ -41,6 +42,7 @@ void vstub_nl_bind_from_vdev(struct vstub_dev *vdev, struct vstub_nl_bind *b)
 	strscpy(b->orig_driver, vdev->orig_driver, sizeof(b->orig_driver));
 	b->captured = true;
 	b->reason = vdev->reason;
+	b->owner = vdev->owner;
 	b->have_vfio = vstub_vfio_nl_stats(vdev, &b->vfio);
 }
 
@@ -54,6 +56,7 @@ void vstub_nl_bind_locked(struct pci_dev *pdev, struct vstub_nl_bind *b)
 		return;
 	}
 	memset(b, 0, sizeof(*b));
+	b->owner = VSTUB_NO_OWNER;
 	if (drv)
 		strscpy(b->driver, drv->name, sizeof(b->driver));
 }
@@ -171,6 +174,48 @@ out:
 	return ret;
 }
 
+/* Who was given the device and who holds it open. */
+static int vstub_nl_put_users(struct sk_buff *skb,
+			      const struct vstub_nl_bind *b)
+{
+	const struct vstub_vfio_stats *st = &b->vfio;
+	struct user_namespace *ns = current_user_ns();
+	struct nlattr *nest, *one;
+	unsigned int i;
+
+	if ((uid_valid(b->owner.uid) &&
+	     nla_put_u32(skb, VSTUB_A_OWNER_UID,
+			 from_kuid_munged(ns, b->owner.uid))) ||
+	    (gid_valid(b->owner.gid) &&
+	     nla_put_u32(skb, VSTUB_A_OWNER_GID,
+			 from_kgid_munged(ns, b->owner.gid))))
+		return -EMSGSIZE;
+	if (!b->have_vfio)
+		return 0;
+	if (nla_put_u32(skb, VSTUB_A_NUM_HOLDERS, st->nr_holders))
+		return -EMSGSIZE;
+	nest = nla_nest_start(skb, VSTUB_A_HOLDERS);
+	if (!nest)
+		return -EMSGSIZE;
+	for (i = 0; i < st->nr_shown; i++) {
+		const struct vstub_vfio_holder *h = &st->holders[i];
+
+		one = nla_nest_start(skb, VSTUB_A_HOLDER);
+		if (!one ||
+		    nla_put_u32(skb, VSTUB_HOLDER_A_PID, h->pid) ||
+		    nla_put_string(skb, VSTUB_HOLDER_A_COMM, h->comm) ||
+		    nla_put_u64_64bit(skb, VSTUB_HOLDER_A_LOCKED_PAGES,
+				      h->locked_pages, VSTUB_HOLDER_A_PAD) ||
+		    nla_put_u64_64bit(skb, VSTUB_HOLDER_A_MEMLOCK_LIMIT,
+				      h->memlock_limit, VSTUB_HOLDER_A_PAD) ||
+		    nla_put_u8(skb, VSTUB_HOLDER_A_IPC_LOCK, h->ipc_lock))
+			return -EMSGSIZE;
+		nla_nest_end(skb, one);
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
 /**
  * vstub_nl_fill_dev - the attributes of a device record
  * @skb:    message being built
@@ -207,6 +252,8 @@ int vstub_nl_fill_dev(struct sk_buff *skb, struct pci_dev *pdev,
 				       b->vfio.pinned_pages, VSTUB_A_PAD) ||
 		     nla_put_u64_64bit(skb, VSTUB_A_VFIO_MAPPINGS,
 				       b->vfio.mappings, VSTUB_A_PAD)))
+			return -EMSGSIZE;
+		if (vstub_nl_put_users(skb, b))
 			return -EMSGSIZE;
 	}
 	if (pdev->is_virtfn &&

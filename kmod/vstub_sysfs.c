@@ -86,7 +86,7 @@ static ssize_t vstub_sysfs_bdf(const char *what, const char *buf,
 		ret = -EINVAL;
 		msg = "malformed PCI address: expected DDDD:BB:DD.F or BB:DD.F in hex";
 	} else if (capture) {
-		ret = vstub_capture_bdf(domain, bus, devfn, &msg);
+		ret = vstub_capture_bdf(domain, bus, devfn, NULL, &msg);
 	} else {
 		ret = vstub_release_bdf(domain, bus, devfn, &msg);
 	}

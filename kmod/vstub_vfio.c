@@ -3,11 +3,21 @@
  * vstub_vfio.c - the device nodes of the VFIO personality, the registry of
  * groups and the module parameters of the personality.
  *
- * Nodes (class "vstub", mode 0600):
- *   /dev/vstub/vfio       the container node (minor 0)
- *   /dev/vstub/<group>    one per IOMMU group holding a captured device
+ * Nodes (class "vstub"):
+ *   /dev/vstub/vfio       the container node (minor 0), mode 0666 as
+ *                         vfio.ko's /dev/vfio/vfio: a container alone
+ *                         gives access to nothing, the group nodes do
+ *   /dev/vstub/<group>    one per IOMMU group holding a captured device,
+ *                         mode 0600 root, or owned by the user the device
+ *                         that made the node appear was given to (0600,
+ *                         0660 with a group): see struct vstub_owner
  * With vfio_compat=1 the same nodes are named /dev/vfio/vfio and
  * /dev/vfio/<group>, where unmodified VFIO programs look for them.
+ *
+ * The owner goes through devtmpfs (the node is created with it) rather
+ * than a udev rule, so that it holds where no udev runs (initramfs, the
+ * test guests) and whenever the node is created again while the capture
+ * lasts; udev leaves a node's owner alone unless a rule sets one.
  */
 #include <linux/cdev.h>
 #include <linux/device.h>
@@ -65,9 +75,60 @@ static char *vstub_vfio_devnode(VSTUB_DEVNODE_CONST struct device *dev,
 				umode_t *mode)
 {
 	if (mode)
-		*mode = 0600;
+		*mode = dev->devt == vstub_vfio_devt ? 0666 : 0600;
 	return kasprintf(GFP_KERNEL, "%s/%s", vfio_compat ? "vfio" : "vstub",
 			 dev_name(dev));
+}
+
+/* A group node: named as the class does it, owned by the group's owner. */
+static char *vstub_group_devnode(VSTUB_DEVNODE_CONST struct device *dev,
+				 umode_t *mode, kuid_t *uid, kgid_t *gid)
+{
+	const struct vstub_group *group = dev_get_drvdata(dev);
+
+	if (mode)
+		*mode = gid_valid(group->owner.gid) ? 0660 : 0600;
+	if (uid && uid_valid(group->owner.uid))
+		*uid = group->owner.uid;
+	if (gid && gid_valid(group->owner.gid))
+		*gid = group->owner.gid;
+	return kasprintf(GFP_KERNEL, "%s/%d", vfio_compat ? "vfio" : "vstub",
+			 group->id);
+}
+
+static void vstub_group_node_release(struct device *dev)
+{
+	kfree(dev);
+}
+
+static const struct device_type vstub_group_node_type = {
+	.name		= "vstub_group",
+	.devnode	= vstub_group_devnode,
+};
+
+/* device_create() with a device type, so that the node gets an owner. */
+static struct device *vstub_group_node_create(struct vstub_group *group)
+{
+	struct device *dev;
+	int ret;
+
+	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+	if (!dev)
+		return ERR_PTR(-ENOMEM);
+	device_initialize(dev);
+	dev->devt = MKDEV(MAJOR(vstub_vfio_devt), group->minor);
+	dev->class = vstub_vfio_class;
+	dev->type = &vstub_group_node_type;
+	dev->release = vstub_group_node_release;
+	dev_set_drvdata(dev, group);
+	ret = dev_set_name(dev, "%d", group->id);
+	if (!ret)
+		ret = device_add(dev);
+	if (ret) {
+		put_device(dev);
+		return ERR_PTR(ret);
+	}
+	return dev;
 }
 
 /* Find the group of @minor and take a reference on it. */
@@ -94,7 +155,9 @@ static struct vstub_group *vstub_group_find_locked(struct iommu_group *ig)
 	return NULL;
 }
 
-static struct vstub_group *vstub_group_create_locked(struct iommu_group *ig)
+static struct vstub_group *
+vstub_group_create_locked(struct iommu_group *ig,
+			  const struct vstub_owner *owner)
 {
 	struct vstub_group *group;
 	int ret;
@@ -108,6 +171,7 @@ static struct vstub_group *vstub_group_create_locked(struct iommu_group *ig)
 	INIT_LIST_HEAD(&group->devices);
 	INIT_LIST_HEAD(&group->container_node);
 	group->id = iommu_group_id(ig);
+	group->owner = *owner;
 	iommu_group_ref_get(ig);
 	group->iommu_group = ig;
 
@@ -117,9 +181,7 @@ static struct vstub_group *vstub_group_create_locked(struct iommu_group *ig)
 		goto err_put;
 	group->minor = ret;
 
-	group->node = device_create(vstub_vfio_class, NULL,
-				    MKDEV(MAJOR(vstub_vfio_devt), group->minor),
-				    group, "%d", group->id);
+	group->node = vstub_group_node_create(group);
 	if (IS_ERR(group->node)) {
 		ret = PTR_ERR(group->node);
 		goto err_idr;
@@ -164,7 +226,7 @@ int vstub_vfio_add_dev(struct vstub_dev *vd)
 	mutex_lock(&vstub_groups_lock);
 	group = vstub_group_find_locked(ig);
 	if (!group) {
-		group = vstub_group_create_locked(ig);
+		group = vstub_group_create_locked(ig, &vd->owner);
 		if (IS_ERR(group)) {
 			ret = PTR_ERR(group);
 			goto out;
@@ -184,8 +246,16 @@ int vstub_vfio_add_dev(struct vstub_dev *vd)
 	list_add_tail(&vdev->group_node, &group->devices);
 	mutex_unlock(&group->lock);
 	vd->vfio = vdev;
-	if (created)
+	if (created && vstub_owner_set(&group->owner))
+		pci_info(pdev, "VFIO group node %s/%d, owner uid %d gid %d\n",
+			 vfio_compat ? "/dev/vfio" : "/dev/vstub", group->id,
+			 from_kuid_munged(&init_user_ns, group->owner.uid),
+			 from_kgid_munged(&init_user_ns, group->owner.gid));
+	else if (created)
 		pci_info(pdev, "VFIO group node %s/%d\n",
+			 vfio_compat ? "/dev/vfio" : "/dev/vstub", group->id);
+	else if (vstub_owner_set(&vd->owner))
+		pci_warn(pdev, "group node %s/%d already exists: it keeps its owner\n",
 			 vfio_compat ? "/dev/vfio" : "/dev/vstub", group->id);
 out:
 	mutex_unlock(&vstub_groups_lock);
@@ -340,6 +410,7 @@ bool vstub_vfio_nl_stats(struct vstub_dev *vd, struct vstub_vfio_stats *st)
 		return false;
 	group = vdev->group;
 	st->open = READ_ONCE(vdev->open_count) > 0;
+	vstub_vdev_holders(vdev, st);
 	mutex_lock(&group->lock);
 	c = group->container;
 	st->pinned_pages = c ? READ_ONCE(c->pinned_pages) : 0;

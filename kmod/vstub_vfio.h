@@ -27,6 +27,8 @@
  *   vstub_vdev.lock is never held while taking a group or container lock.
  *   vstub_vdev.lock -> vstub_irqs.lock (a leaf spinlock, see vstub_irq.c;
  *   also taken by the INTx handler and the PCI error callback)
+ *   vstub_vdev.holders_lock is a leaf spinlock (it may be taken under
+ *   vstub_devs_lock and vstub_group.lock by the netlink reports).
  *   (the PCI core takes device_lock around probe/remove; vstub never
  *   sleeps on a device_lock from its file operations, it only uses the
  *   try-variants of the PCI reset helpers.)
@@ -112,6 +114,8 @@ struct vstub_container {
  *                  the group holds a container reference and DMA ownership
  *                  of @iommu_group
  * @container_node: on @container->groups, under @container->lock
+ * @owner:          owner of the node, from the device that created it;
+ *                  read-only
  */
 struct vstub_group {
 	struct kref kref;
@@ -126,6 +130,7 @@ struct vstub_group {
 	unsigned int dev_open;
 	struct vstub_container *container;
 	struct list_head container_node;
+	struct vstub_owner owner;
 };
 
 /**
@@ -150,6 +155,9 @@ struct vstub_group {
  * @vbar:        virtual BAR registers seen by userspace
  * @vrom:        virtual expansion ROM BAR register
  * @bar_size:    sizes of the BARs (0 = absent); [PCI_ROM_RESOURCE] = ROM
+ * @holders_lock: a leaf spinlock protecting @holders only, so that
+ *               netlink reports never wait for @lock
+ * @holders:     the open device files (vstub_dfile.holder_node)
  */
 struct vstub_vdev {
 	struct kref kref;
@@ -169,6 +177,8 @@ struct vstub_vdev {
 	u32 vbar[PCI_STD_NUM_BARS];
 	u32 vrom;
 	u64 bar_size[PCI_ROM_RESOURCE + 1];
+	spinlock_t holders_lock;
+	struct list_head holders;
 };
 
 /* vstub_vfio.c */
@@ -212,6 +222,7 @@ void vstub_vdev_request(struct vstub_vdev *vdev);
 void vstub_vdev_revoke(struct vstub_vdev *vdev);
 struct file *vstub_vdev_open_file(struct vstub_vdev *vdev,
 				  struct file *group_file);
+void vstub_vdev_holders(struct vstub_vdev *vdev, struct vstub_vfio_stats *st);
 
 /* vstub_config.c: config space virtualization (vdev->lock held) */
 void vstub_config_init(struct vstub_vdev *vdev);

@@ -11,8 +11,8 @@ set -euo pipefail
 CACHE=${VSTUB_CACHE:-/var/cache/vstub}
 TOOLS=(qemu-system-x86 busybox-static cpio xz-utils zstd kmod gcc make
        libnl-3-dev libnl-genl-3-dev pkg-config sparse dkms perl
-       linux-source-6.12 ipxe-qemu openssl valgrind
-       mmdebstrap e2fsprogs debhelper dh-dkms lintian)
+       linux-source-6.12 ipxe-qemu openssl valgrind python3-yaml
+       python3-jsonschema mmdebstrap e2fsprogs debhelper dh-dkms lintian)
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 
@@ -92,6 +92,18 @@ if [ ! -f "$ks/.done" ]; then
 		'*/scripts/checkpatch.pl' '*/scripts/spelling.txt' \
 		'*/scripts/const_structs.checkpatch'
 	touch "$ks/.done"
+fi
+
+# The kernel's YNL schemas and library, for the spec check (make ynl-check).
+ynl="$CACHE/ynl"
+if [ ! -f "$ynl/.done" ]; then
+	tarball=$(ls /usr/src/linux-source-6.12.tar.* | head -n1)
+	log "extracting the YNL netlink schemas from $tarball"
+	rm -rf "$ynl"
+	mkdir -p "$ynl"
+	tar -C "$ynl" --strip-components=1 --wildcards -xf "$tarball" \
+		'*/Documentation/netlink/genetlink*.yaml' '*/tools/net/ynl/lib/*'
+	touch "$ynl/.done"
 fi
 
 echo "KVERS=${KVERS[*]}"

@@ -5,6 +5,8 @@
  *   # comment
  *   id  8086:10d3          capture every function with this ID
  *   bdf 0000:00:02.0       capture the function at this address
+ *   bdf 0000:00:03.0 owner=alice:vfio
+ *                          ... and give it to a user (and group)
  *
  * One entry per line; blank lines and '#' comments are ignored.  "vstubctl
  * persist" rewrites the file (atomically) with a standard header comment.
@@ -28,6 +30,36 @@ int parse_uint(const char *s, unsigned long max, unsigned long *val)
 	*val = strtoul(s, &end, 10);
 	if (errno || *end || *val > max)
 		return -EINVAL;
+	return 0;
+}
+
+/* "4096", "64K", "2M", "1G", "1T" (binary units, optional "iB"/"B"). */
+int parse_size(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	unsigned int shift = 0;
+	char *end;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -EINVAL;
+	switch (toupper((unsigned char)*end)) {
+	case 'K': shift = 10; end++; break;
+	case 'M': shift = 20; end++; break;
+	case 'G': shift = 30; end++; break;
+	case 'T': shift = 40; end++; break;
+	default: break;
+	}
+	if (shift && !strcasecmp(end, "iB"))
+		end += 2;
+	else if (shift && toupper((unsigned char)*end) == 'B')
+		end++;
+	if (*end || !v || (shift && v > (UINT64_MAX >> shift)))
+		return -EINVAL;
+	*out = (uint64_t)v << shift;
 	return 0;
 }
 
@@ -115,9 +147,23 @@ const char *conf_kind_name(enum conf_kind kind)
  * Parse one line.  Returns 1 with @e filled for an entry, 0 for a blank or
  * comment line, -EINVAL with @why set for anything else.
  */
+int parse_owner_syntax(const char *s)
+{
+	const char *colon = strchr(s, ':'), *p;
+
+	if (!*s || strlen(s) >= OWNER_MAX_LEN || (colon && strchr(colon + 1, ':')))
+		return -EINVAL;
+	if (colon && !colon[1])
+		return -EINVAL;
+	for (p = s; *p; p++)
+		if (*p != ':' && !isalnum((unsigned char)*p) && !strchr("._-", *p))
+			return -EINVAL;
+	return 0;
+}
+
 int conf_parse_line(const char *line, struct conf_entry *e, const char **why)
 {
-	char kw[8], val[VSTUB_ID_MAX_LEN + 1], extra[2];
+	char kw[8], val[VSTUB_ID_MAX_LEN + 1], opt[OWNER_MAX_LEN + 8], extra[2];
 	const char *p = line;
 	int n;
 
@@ -125,14 +171,26 @@ int conf_parse_line(const char *line, struct conf_entry *e, const char **why)
 		p++;
 	if (!*p || *p == '#')
 		return 0;
-	n = sscanf(p, "%7s %64s %1s", kw, val, extra);
+	n = sscanf(p, "%7s %64s %79s %1s", kw, val, opt, extra);
 	if (n < 2) {
-		*why = "expected 'id VENDOR:DEVICE[...]' or 'bdf DDDD:BB:DD.F'";
+		*why = "expected 'id VENDOR:DEVICE[...]' or 'bdf DDDD:BB:DD.F [owner=USER[:GROUP]]'";
 		return -EINVAL;
 	}
-	if (n == 3 && extra[0] != '#') {
-		*why = "unexpected text after the value";
-		return -EINVAL;
+	e->owner[0] = '\0';
+	if (n >= 3 && opt[0] != '#') {
+		if (strcmp(kw, "bdf") || strncmp(opt, "owner=", 6)) {
+			*why = "unexpected text after the value (only a bdf line takes owner=USER[:GROUP])";
+			return -EINVAL;
+		}
+		if (parse_owner_syntax(opt + 6)) {
+			*why = "malformed owner: expected owner=USER, owner=USER:GROUP or owner=:GROUP (names or numbers)";
+			return -EINVAL;
+		}
+		scopy(e->owner, opt + 6, sizeof(e->owner));
+		if (n == 4 && extra[0] != '#') {
+			*why = "unexpected text after the owner";
+			return -EINVAL;
+		}
 	}
 	if (!strcmp(kw, "id")) {
 		if (parse_id(val, NULL, NULL)) {
@@ -207,6 +265,17 @@ int conf_load(const char *path, struct conf *c, char *why, size_t whylen)
 	return ret;
 }
 
+struct conf_entry *conf_find(struct conf *c, enum conf_kind kind,
+			     const char *value)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if (c->e[i].kind == kind && !strcasecmp(c->e[i].value, value))
+			return &c->e[i];
+	return NULL;
+}
+
 bool conf_has(const struct conf *c, enum conf_kind kind, const char *value)
 {
 	size_t i;
@@ -263,9 +332,11 @@ int conf_save(const char *path, const struct conf *c)
 	}
 	fprintf(f, "# vstub: PCI functions to capture at boot (see vstubctl(8)).\n"
 		   "#   id  VENDOR:DEVICE[:SUBVENDOR[:SUBDEVICE[:CLASS[:MASK]]]]\n"
-		   "#   bdf DDDD:BB:DD.F\n");
+		   "#   bdf DDDD:BB:DD.F [owner=USER[:GROUP]]\n");
 	for (i = 0; i < c->n; i++)
-		fprintf(f, "%s %s\n", conf_kind_name(c->e[i].kind), c->e[i].value);
+		fprintf(f, "%s %s%s%s\n", conf_kind_name(c->e[i].kind),
+			c->e[i].value, c->e[i].owner[0] ? " owner=" : "",
+			c->e[i].owner);
 	if (fchmod(fd, 0644))
 		ret = -errno;
 	if (fflush(f) || fsync(fd))

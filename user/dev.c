@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <netlink/attr.h>
@@ -145,6 +146,8 @@ static void json_opt_str(struct json *js, const char *key, struct nlattr **tb,
 		json_null(js, key);
 }
 
+static void holders_json(struct json *js, struct nlattr **tb);
+
 static void dev_json(struct json *js, struct nlattr **tb, const char *event)
 {
 	char id[16];
@@ -191,11 +194,143 @@ static void dev_json(struct json *js, struct nlattr **tb, const char *event)
 		json_int(js, "pinned_pages",
 			 vnl_uint(tb, VSTUB_A_VFIO_PINNED_PAGES, 0));
 		json_int(js, "mappings", vnl_uint(tb, VSTUB_A_VFIO_MAPPINGS, 0));
+		holders_json(js, tb);
 		json_obj_end(js);
+	}
+	/* who the function was given to (capture --owner), null if nobody */
+	if (vnl_uint(tb, VSTUB_A_CAPTURED, 0)) {
+		if (vnl_has(tb, VSTUB_A_OWNER_UID))
+			json_int(js, "owner_uid", vnl_uint(tb, VSTUB_A_OWNER_UID, 0));
+		else
+			json_null(js, "owner_uid");
+		if (vnl_has(tb, VSTUB_A_OWNER_GID))
+			json_int(js, "owner_gid", vnl_uint(tb, VSTUB_A_OWNER_GID, 0));
+		else
+			json_null(js, "owner_gid");
 	}
 	if (vnl_has(tb, VSTUB_A_RESV_REGIONS))
 		resv_json(js, tb[VSTUB_A_RESV_REGIONS]);
 	json_obj_end(js);
+}
+
+/* "may open: root, user alice (rw)..." for a node; false if absent. */
+bool node_access(const char *path, char *buf, size_t len)
+{
+	char u[64], g[64];
+	struct stat st;
+
+	if (stat(path, &st))
+		return false;
+	owner_uid_name(st.st_uid, u, sizeof(u));
+	owner_gid_name(st.st_gid, g, sizeof(g));
+	if ((st.st_mode & 0006) == 0006)
+		snprintf(buf, len, "mode %04o: anyone may open it", st.st_mode & 07777);
+	else if (st.st_uid == 0 && (st.st_mode & 0060) != 0060)
+		snprintf(buf, len, "mode %04o %s:%s: only root may open it",
+			 st.st_mode & 07777, u, g);
+	else if ((st.st_mode & 0060) == 0060)
+		snprintf(buf, len, "mode %04o %s:%s: root, user %s and group %s may open it",
+			 st.st_mode & 07777, u, g, u, g);
+	else
+		snprintf(buf, len, "mode %04o %s:%s: root and user %s may open it",
+			 st.st_mode & 07777, u, g, u);
+	return true;
+}
+
+/* "4 KiB", "8 MiB", "unlimited" */
+void fmt_bytes(uint64_t b, char *buf, size_t len)
+{
+	if (b == VSTUB_MEMLOCK_UNLIMITED)
+		snprintf(buf, len, "unlimited");
+	else if (b >= (1ULL << 30) && !(b & ((1ULL << 30) - 1)))
+		snprintf(buf, len, "%" PRIu64 " GiB", b >> 30);
+	else if (b >= (1ULL << 20) && !(b & ((1ULL << 20) - 1)))
+		snprintf(buf, len, "%" PRIu64 " MiB", b >> 20);
+	else
+		snprintf(buf, len, "%" PRIu64 " KiB", (b + 1023) >> 10);
+}
+
+/* Owner, group node access and the holders of a captured function. */
+static void dev_print_users(struct ctx *ctx, struct nlattr **tb)
+{
+	struct nlattr *ht[VSTUB_HOLDER_A_MAX + 1], *h;
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	char path[64], who[192], a[32], b[32];
+	int rem;
+
+	if (ctx->quiet)
+		return;
+	if (vnl_has(tb, VSTUB_A_OWNER_UID) || vnl_has(tb, VSTUB_A_OWNER_GID)) {
+		if (vnl_has(tb, VSTUB_A_OWNER_UID))
+			owner_uid_name(vnl_uint(tb, VSTUB_A_OWNER_UID, 0), a, sizeof(a));
+		else
+			scopy(a, "-", sizeof(a));
+		if (vnl_has(tb, VSTUB_A_OWNER_GID))
+			owner_gid_name(vnl_uint(tb, VSTUB_A_OWNER_GID, 0), b, sizeof(b));
+		else
+			scopy(b, "-", sizeof(b));
+		printf("    given to: user %s, group %s\n", a, b);
+	}
+	if (vnl_has(tb, VSTUB_A_IOMMU_GROUP) && vnl_has(tb, VSTUB_A_VFIO_OPEN)) {
+		group_node_path(ctx, vnl_uint(tb, VSTUB_A_IOMMU_GROUP, 0), path,
+				sizeof(path));
+		if (node_access(path, who, sizeof(who)))
+			printf("    %s: %s\n", path, who);
+	}
+	if (!tb[VSTUB_A_HOLDERS])
+		return;
+	nla_for_each_nested(h, tb[VSTUB_A_HOLDERS], rem) {
+		uint64_t locked, lim;
+
+		if (vnl_parse_nested(ht, VSTUB_HOLDER_A_MAX, h))
+			continue;
+		locked = vnl_uint(ht, VSTUB_HOLDER_A_LOCKED_PAGES, 0) * page;
+		lim = vnl_uint(ht, VSTUB_HOLDER_A_MEMLOCK_LIMIT, 0);
+		fmt_bytes(locked, a, sizeof(a));
+		fmt_bytes(lim, b, sizeof(b));
+		printf("    held by pid %" PRIu64 " (%s): locked memory %s of RLIMIT_MEMLOCK %s%s\n",
+		       vnl_uint(ht, VSTUB_HOLDER_A_PID, 0),
+		       vnl_str(ht, VSTUB_HOLDER_A_COMM, "?"), a, b,
+		       vnl_uint(ht, VSTUB_HOLDER_A_IPC_LOCK, 0) ?
+		       " (CAP_IPC_LOCK: limit not enforced)" :
+		       lim != VSTUB_MEMLOCK_UNLIMITED && locked * 10 >= lim * 9 ?
+		       " (near the limit: see vstubctl memlock)" : "");
+	}
+	if (vnl_uint(tb, VSTUB_A_NUM_HOLDERS, 0) > 4)
+		printf("    ... and %" PRIu64 " more processes\n",
+		       vnl_uint(tb, VSTUB_A_NUM_HOLDERS, 0) - 4);
+}
+
+static void holders_json(struct json *js, struct nlattr **tb)
+{
+	struct nlattr *ht[VSTUB_HOLDER_A_MAX + 1], *h;
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), lim;
+	int rem;
+
+	if (!vnl_has(tb, VSTUB_A_NUM_HOLDERS))
+		return;
+	json_int(js, "num_holders", vnl_uint(tb, VSTUB_A_NUM_HOLDERS, 0));
+	json_arr_begin(js, "holders");
+	if (tb[VSTUB_A_HOLDERS]) {
+		nla_for_each_nested(h, tb[VSTUB_A_HOLDERS], rem) {
+			if (vnl_parse_nested(ht, VSTUB_HOLDER_A_MAX, h))
+				continue;
+			json_obj_begin(js, NULL);
+			json_int(js, "pid", vnl_uint(ht, VSTUB_HOLDER_A_PID, 0));
+			json_str(js, "comm", vnl_str(ht, VSTUB_HOLDER_A_COMM, ""));
+			json_int(js, "locked_bytes",
+				 vnl_uint(ht, VSTUB_HOLDER_A_LOCKED_PAGES, 0) * page);
+			lim = vnl_uint(ht, VSTUB_HOLDER_A_MEMLOCK_LIMIT, 0);
+			if (lim == VSTUB_MEMLOCK_UNLIMITED)
+				json_null(js, "memlock_limit");
+			else
+				json_int(js, "memlock_limit", lim);
+			json_bool(js, "cap_ipc_lock",
+				  vnl_uint(ht, VSTUB_HOLDER_A_IPC_LOCK, 0));
+			json_obj_end(js);
+		}
+	}
+	json_arr_end(js);
 }
 
 void dev_print_header(struct ctx *ctx)
@@ -233,6 +368,8 @@ void dev_print(struct ctx *ctx, struct nlattr **tb, const char *event)
 		       vnl_uint(tb, VSTUB_A_VFIO_PINNED_PAGES, 0),
 		       vnl_uint(tb, VSTUB_A_VFIO_MAPPINGS, 0));
 	printf("\n");
+	if (!event && vnl_uint(tb, VSTUB_A_CAPTURED, 0))
+		dev_print_users(ctx, tb);
 	fflush(stdout);
 }
 
@@ -284,8 +421,11 @@ static int cmd_list(struct ctx *ctx, int argc, char **argv)
 COMMAND(list, NULL, "[BDF]", cmd_list,
 	"List the functions vstub holds: address, vendor:device, class, IOMMU\n"
 	"group, DMA translation, MSI isolation, why it was captured and the\n"
-	"driver it had.  With BDF: that one function, captured or not, with its\n"
-	"reserved IOVA regions.");
+	"driver it had; the VFIO state (open, pinned pages, mappings); the user\n"
+	"it was given to and who may open its group node; and every process\n"
+	"holding it open with its locked memory against its RLIMIT_MEMLOCK.\n"
+	"With BDF: that one function, captured or not, with its reserved IOVA\n"
+	"regions.");
 
 /* ---- capture / release ------------------------------------------------------ */
 
@@ -302,19 +442,92 @@ static int print_ok(struct ctx *ctx, const char *what, const char *arg)
 	return EXIT_OK;
 }
 
-static int cmd_capture(struct ctx *ctx, int argc, char **argv)
+/*
+ * The owner to give @bdf to: --owner, else the one /etc/vstub.conf names
+ * for it (so that a capture by hand after a release gives it to the same
+ * user).  0, or an exit code.
+ */
+static int capture_owner(struct ctx *ctx, const char *bdf, const char *opt,
+			 struct owner *o, char *spec, size_t len)
 {
-	char bdf[VSTUB_BDF_MAX_LEN];
-	struct vnl_attr a;
+	char why[256];
+	struct conf_entry *e;
+	struct conf c;
 	int ret;
 
+	spec[0] = '\0';
+	if (opt) {
+		scopy(spec, opt, len);
+	} else if (!conf_load(ctx->conf, &c, why, sizeof(why))) {
+		e = conf_find(&c, CONF_BDF, bdf);
+		if (e)
+			scopy(spec, e->owner, len);
+		conf_free(&c);
+	}
+	memset(o, 0, sizeof(*o));
+	if (!spec[0])
+		return 0;
+	ret = owner_resolve(spec, o, why, sizeof(why));
+	if (ret) {
+		err_msg(ctx, "capture: %s%s", why, opt ? "" : " (the owner comes from the configuration file)");
+		return ret == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
+	}
+	return 0;
+}
+
+/* After a capture with an owner: say who may open the group node now. */
+static int capture_node_reply(struct nlattr **tb, void *arg)
+{
+	struct ctx *ctx = arg;
+	char path[64], who[160];
+
+	if (!vnl_has(tb, VSTUB_A_IOMMU_GROUP)) {
+		info_msg(ctx, "  (no IOMMU group: no VFIO node for it, the owner has nothing to open)");
+		return 0;
+	}
+	group_node_path(ctx, vnl_uint(tb, VSTUB_A_IOMMU_GROUP, 0), path,
+			sizeof(path));
+	if (node_access(path, who, sizeof(who)))
+		info_msg(ctx, "  %s: %s", path, who);
+	return 0;
+}
+
+static int cmd_capture(struct ctx *ctx, int argc, char **argv)
+{
+	char bdf[VSTUB_BDF_MAX_LEN], spec[OWNER_MAX_LEN];
+	struct vnl_attr a[3];
+	const char *owner = NULL;
+	struct owner o;
+	int ret, i, n;
+
+	for (i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--owner") || !strcmp(argv[i], "-o")) {
+			if (i + 1 >= argc) {
+				err_msg(ctx, "capture: %s needs USER[:GROUP]", argv[i]);
+				return EXIT_USAGE;
+			}
+			owner = argv[i + 1];
+			memmove(&argv[i], &argv[i + 2], (argc - i - 2) * sizeof(*argv));
+			argc -= 2;
+			i--;
+		} else if (!strncmp(argv[i], "--owner=", 8)) {
+			owner = argv[i] + 8;
+			memmove(&argv[i], &argv[i + 1], (argc - i - 1) * sizeof(*argv));
+			argc--;
+			i--;
+		}
+	}
 	ret = want_args(ctx, argc, argv, 1, "a PCI address or a vendor:device ID");
 	if (ret)
 		return ret;
 	if (!strchr(argv[0], '.') && strchr(argv[0], ':') &&
 	    !parse_id(argv[0], NULL, NULL)) {
-		a = (struct vnl_attr){ .type = VSTUB_A_ID, .str = argv[0] };
-		ret = vnl_do(ctx, VSTUB_CMD_ID_ADD, false, &a, 1, NULL, NULL,
+		if (owner) {
+			err_msg(ctx, "capture: --owner gives one function to a user: name it by its address, not by ID");
+			return EXIT_USAGE;
+		}
+		a[0] = (struct vnl_attr){ .type = VSTUB_A_ID, .str = argv[0] };
+		ret = vnl_do(ctx, VSTUB_CMD_ID_ADD, false, a, 1, NULL, NULL,
 			     "capture");
 		if (!ret)
 			info_msg(ctx, "capturing every function with ID %s",
@@ -324,17 +537,46 @@ static int cmd_capture(struct ctx *ctx, int argc, char **argv)
 	ret = arg_bdf(ctx, argv[0], bdf, sizeof(bdf));
 	if (ret)
 		return ret;
-	a = (struct vnl_attr){ .type = VSTUB_A_BDF, .str = bdf };
-	ret = vnl_do(ctx, VSTUB_CMD_CAPTURE, false, &a, 1, NULL, NULL, bdf);
+	ret = capture_owner(ctx, bdf, owner, &o, spec, sizeof(spec));
 	if (ret)
 		return ret;
-	info_msg(ctx, "%s: captured by vstub", bdf);
-	return print_ok(ctx, "bdf", bdf);
+	n = 0;
+	a[n++] = (struct vnl_attr){ .type = VSTUB_A_BDF, .str = bdf };
+	if (o.has_uid)
+		a[n++] = (struct vnl_attr){ .type = VSTUB_A_OWNER_UID, .u32 = o.uid };
+	if (o.has_gid)
+		a[n++] = (struct vnl_attr){ .type = VSTUB_A_OWNER_GID, .u32 = o.gid };
+	ret = vnl_do(ctx, VSTUB_CMD_CAPTURE, false, a, n, NULL, NULL, bdf);
+	if (ret)
+		return ret;
+	if (spec[0]) {
+		info_msg(ctx, "%s: captured by vstub, given to %s", bdf, spec);
+		if (!ctx->json && !ctx->quiet)
+			vnl_do(ctx, VSTUB_CMD_DEV_GET, false, a, 1,
+			       capture_node_reply, ctx, bdf);
+	} else {
+		info_msg(ctx, "%s: captured by vstub", bdf);
+	}
+	if (ctx->json) {
+		json_obj_begin(ctx->js, NULL);
+		json_str(ctx->js, "command", ctx->cmd);
+		json_str(ctx->js, "bdf", bdf);
+		if (spec[0])
+			json_str(ctx->js, "owner", spec);
+		json_bool(ctx->js, "ok", true);
+		json_obj_end(ctx->js);
+		json_done(ctx->js);
+	}
+	return EXIT_OK;
 }
-COMMAND(capture, NULL, "BDF|ID", cmd_capture,
+COMMAND(capture, NULL, "BDF [--owner USER[:GROUP]] | ID", cmd_capture,
 	"Capture one function by address (taking it from its driver, which is\n"
 	"remembered and rebound on release), or every function with a\n"
-	"vendor:device ID that has no driver (same as 'ids add').");
+	"vendor:device ID that has no driver (same as 'ids add').\n"
+	"--owner gives the function to a user (and group): its VFIO group node\n"
+	"is created owned by them (0600, or 0660 with a group), so that they\n"
+	"can use it without root.  Without --owner, the owner configured for\n"
+	"BDF in the configuration file (persist add --owner) applies.");
 
 static int cmd_release(struct ctx *ctx, int argc, char **argv)
 {

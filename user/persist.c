@@ -289,6 +289,29 @@ static bool softdeps_for(struct ctx *ctx, const struct conf_entry *e,
 	return found;
 }
 
+/*
+ * "@UID[:GID]" or "@:GID" after an address in bdfs=: vstub gives the group
+ * node to that owner when it captures the function at load.  Numbers, as
+ * resolved now: the initramfs has no user database.
+ */
+static void bdf_owner_suffix(struct ctx *ctx, FILE *f, const struct conf_entry *e)
+{
+	char why[256] = "";
+	struct owner o;
+
+	if (owner_resolve(e->owner, &o, why, sizeof(why))) {
+		err_msg(ctx, "warning: bdf %s: owner %s: %s; vstub captures it at load without an owner (apply sets it later)",
+			e->value, e->owner, why);
+		return;
+	}
+	if (o.has_uid && o.has_gid)
+		fprintf(f, "@%u:%u", o.uid, o.gid);
+	else if (o.has_uid)
+		fprintf(f, "@%u", o.uid);
+	else if (o.has_gid)
+		fprintf(f, "@:%u", o.gid);
+}
+
 /* Write the modprobe.d file that applies @c when vstub or a host driver loads. */
 static int write_modprobe(struct ctx *ctx, const struct conf *c, bool warn)
 {
@@ -341,6 +364,8 @@ static int write_modprobe(struct ctx *ctx, const struct conf *c, bool warn)
 			if (first)
 				fprintf(f, "options vstub %s=", kind == CONF_ID ? "ids" : "bdfs");
 			fprintf(f, "%s%s", first ? "" : ",", c->e[k].value);
+			if (kind == CONF_BDF && c->e[k].owner[0])
+				bdf_owner_suffix(ctx, f, &c->e[k]);
 			first = false;
 		}
 		if (!first)
@@ -379,18 +404,62 @@ static void initramfs_hint(struct ctx *ctx)
 		info_msg(ctx, "if your initramfs loads host drivers, regenerate it now: vstub's hook is for initramfs-tools (update-initramfs) only");
 }
 
+/* "--owner USER[:GROUP]" after "bdf BDF": removed from argv into @e. */
+static int persist_owner_arg(struct ctx *ctx, int *argc, char **argv,
+			     char *owner, size_t len)
+{
+	const char *o;
+
+	if (*argc == 4 && (!strcmp(argv[2], "--owner") || !strcmp(argv[2], "-o")))
+		o = argv[3];
+	else if (*argc == 3 && !strncmp(argv[2], "--owner=", 8))
+		o = argv[2] + 8;
+	else
+		return 0;
+	if (strcmp(argv[0], "bdf")) {
+		err_msg(ctx, "%s: --owner gives one function to a user: use 'bdf BDF --owner USER[:GROUP]'",
+			ctx->cmd);
+		return EXIT_USAGE;
+	}
+	if (parse_owner_syntax(o)) {
+		err_msg(ctx, "%s: malformed owner '%s': expected USER, USER:GROUP or :GROUP",
+			ctx->cmd, o);
+		return EXIT_USAGE;
+	}
+	scopy(owner, o, len);
+	*argc = 2;
+	return 0;
+}
+
 static int persist_change(struct ctx *ctx, int argc, char **argv, bool add)
 {
-	struct conf_entry e;
+	struct conf_entry e, *old;
+	char owner[OWNER_MAX_LEN] = "";
 	struct conf c;
 	int ret;
 
+	if (add) {
+		ret = persist_owner_arg(ctx, &argc, argv, owner, sizeof(owner));
+		if (ret)
+			return ret;
+	}
 	ret = persist_arg(ctx, argc, argv, &e);
 	if (ret)
 		return ret;
+	scopy(e.owner, owner, sizeof(e.owner));
 	if (load_conf(ctx, &c))
 		return EXIT_FAIL;
-	ret = add ? conf_add(&c, e.kind, e.value) : conf_del(&c, e.kind, e.value);
+	old = conf_find(&c, e.kind, e.value);
+	if (add && old && e.owner[0] && strcmp(old->owner, e.owner)) {
+		/* a new owner for an address already listed */
+		scopy(old->owner, e.owner, sizeof(old->owner));
+		ret = 0;
+	} else {
+		ret = add ? conf_add(&c, e.kind, e.value) :
+			    conf_del(&c, e.kind, e.value);
+		if (!ret && add)
+			scopy(c.e[c.n - 1].owner, e.owner, sizeof(c.e[0].owner));
+	}
 	if (ret == -EEXIST || ret == -ENOENT) {
 		err_msg(ctx, "%s: %s %s is %s %s", ctx->cmd,
 			conf_kind_name(e.kind), e.value,
@@ -411,10 +480,12 @@ static int persist_change(struct ctx *ctx, int argc, char **argv, bool add)
 			ctx->modprobe_conf, strerror(-ret));
 	conf_free(&c);
 	if (add)
-		info_msg(ctx, "added %s %s to %s: captured at every boot from now on; '%s %s' applies it now",
-			 conf_kind_name(e.kind), e.value, ctx->conf,
+		info_msg(ctx, "added %s %s%s%s to %s: captured at every boot from now on; '%s %s%s%s' applies it now%s",
+			 conf_kind_name(e.kind), e.value,
+			 e.owner[0] ? " owner=" : "", e.owner, ctx->conf,
 			 e.kind == CONF_ID ? "vstubctl ids add" : "vstubctl capture",
-			 e.value);
+			 e.value, e.owner[0] ? " --owner " : "", e.owner,
+			 e.owner[0] ? " (a function captured already keeps its node's owner: release and capture it)" : "");
 	else if (e.kind == CONF_ID)
 		info_msg(ctx, "removed id %s from %s: no longer captured at boot; 'vstubctl ids del %s' removes it from vstub's table now, and 'vstubctl release BDF' gives back each function it captured",
 			 e.value, ctx->conf, e.value);
@@ -427,6 +498,8 @@ static int persist_change(struct ctx *ctx, int argc, char **argv, bool add)
 		json_obj_begin(ctx->js, NULL);
 		json_str(ctx->js, "command", ctx->cmd);
 		json_str(ctx->js, conf_kind_name(e.kind), e.value);
+		if (e.owner[0])
+			json_str(ctx->js, "owner", e.owner);
 		json_bool(ctx->js, "ok", true);
 		json_obj_end(ctx->js);
 		json_done(ctx->js);
@@ -438,10 +511,13 @@ static int cmd_persist_add(struct ctx *ctx, int argc, char **argv)
 {
 	return persist_change(ctx, argc, argv, true);
 }
-COMMAND(persist, "add", "id ID | bdf BDF", cmd_persist_add,
+COMMAND(persist, "add", "id ID | bdf BDF [--owner USER[:GROUP]]", cmd_persist_add,
 	"Add an ID or an address to the boot configuration (/etc/vstub.conf)\n"
 	"and regenerate /etc/modprobe.d/vstub.conf.  Does not capture now\n"
-	"(use 'capture', 'ids add' or 'apply'); then run update-initramfs.");
+	"(use 'capture', 'ids add' or 'apply'); then run update-initramfs.\n"
+	"--owner gives the function to a user (and group) whenever it is\n"
+	"captured (at boot, by apply, and by 'vstubctl capture BDF'); on an\n"
+	"address already listed it sets the owner.");
 
 static int cmd_persist_del(struct ctx *ctx, int argc, char **argv)
 {
@@ -470,9 +546,13 @@ static int cmd_persist_list(struct ctx *ctx, int argc, char **argv)
 			json_obj_begin(ctx->js, NULL);
 			json_str(ctx->js, "kind", conf_kind_name(c.e[i].kind));
 			json_str(ctx->js, "value", c.e[i].value);
+			if (c.e[i].owner[0])
+				json_str(ctx->js, "owner", c.e[i].owner);
 			json_obj_end(ctx->js);
 		} else {
-			printf("%s %s\n", conf_kind_name(c.e[i].kind), c.e[i].value);
+			printf("%s %s%s%s\n", conf_kind_name(c.e[i].kind),
+			       c.e[i].value, c.e[i].owner[0] ? " owner=" : "",
+			       c.e[i].owner);
 		}
 	}
 	if (ctx->json) {
@@ -562,8 +642,9 @@ static int cmd_apply(struct ctx *ctx, int argc, char **argv)
 		return EXIT_FAIL;
 	if (dry) {
 		for (k = 0; k < c.n; k++)
-			printf("would %s %s\n", c.e[k].kind == CONF_ID ?
-			       "add ID" : "capture", c.e[k].value);
+			printf("would %s %s%s%s\n", c.e[k].kind == CONF_ID ?
+			       "add ID" : "capture", c.e[k].value,
+			       c.e[k].owner[0] ? " for " : "", c.e[k].owner);
 		conf_free(&c);
 		return EXIT_OK;
 	}
@@ -586,14 +667,29 @@ static int cmd_apply(struct ctx *ctx, int argc, char **argv)
 	/* IDs first: they also cover devices that appear later. */
 	for (i = 0; i < 2; i++) {
 		for (k = 0; k < c.n; k++) {
-			struct vnl_attr a = { .str = c.e[k].value };
+			struct vnl_attr a[3] = { { .str = c.e[k].value } };
 			const char *state;
+			char why[256];
+			struct owner o;
+			int na = 1;
 
 			if ((c.e[k].kind == CONF_ID) != (i == 0))
 				continue;
-			a.type = i == 0 ? VSTUB_A_ID : VSTUB_A_BDF;
+			a[0].type = i == 0 ? VSTUB_A_ID : VSTUB_A_BDF;
+			if (c.e[k].owner[0] &&
+			    owner_resolve(c.e[k].owner, &o, why, sizeof(why))) {
+				err_msg(ctx, "%s: %s: not captured", c.e[k].value, why);
+				failed++;
+				continue;
+			}
+			if (c.e[k].owner[0] && o.has_uid)
+				a[na++] = (struct vnl_attr){ .type = VSTUB_A_OWNER_UID,
+							     .u32 = o.uid };
+			if (c.e[k].owner[0] && o.has_gid)
+				a[na++] = (struct vnl_attr){ .type = VSTUB_A_OWNER_GID,
+							     .u32 = o.gid };
 			ret = vnl_request(&nl, i == 0 ? VSTUB_CMD_ID_ADD :
-					  VSTUB_CMD_CAPTURE, false, &a, 1,
+					  VSTUB_CMD_CAPTURE, false, a, na,
 					  NULL, NULL, &e);
 			if (!ret) {
 				state = "applied";

@@ -20,6 +20,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <netlink/attr.h>
 
 #include "vstubctl.h"
@@ -223,6 +224,8 @@ static void make_hints(struct status *st)
 		hint(st, "some IOMMU groups use identity (passthrough) domains (iommu=pt): host drivers' DMA is not translated, but devices given to userspace still are");
 }
 
+static void print_nodes(struct ctx *ctx);
+
 static void print_json(struct ctx *ctx, const struct status *st)
 {
 	struct json *js = ctx->js;
@@ -280,6 +283,8 @@ static void print_json(struct ctx *ctx, const struct status *st)
 	} else {
 		json_null(js, "kernel");
 	}
+	if (st->kernel)
+		print_nodes(ctx);
 	json_arr_begin(js, "hints");
 	for (i = 0; i < st->nhints; i++)
 		json_str(js, NULL, st->hints[i]);
@@ -288,7 +293,7 @@ static void print_json(struct ctx *ctx, const struct status *st)
 	json_done(js);
 }
 
-static void print_human(const struct status *st)
+static void print_human(struct ctx *ctx, const struct status *st)
 {
 	int i;
 
@@ -311,18 +316,65 @@ static void print_human(const struct status *st)
 	if (st->ir_hw >= 0)
 		printf("  VT-d hardware IR capability (ecap bit 3): %s\n",
 		       st->ir_hw ? "yes" : "no");
-	if (st->kernel)
+	if (st->kernel) {
 		printf("vstub: loaded; %" PRIu64 " of %" PRIu64 " PCI functions in %" PRIu64
 		       " IOMMU groups, %" PRIu64 " translated, %" PRIu64
 		       " with isolated MSI; %" PRIu64 " captured, %" PRIu64 " IDs\n",
 		       st->k_grouped, st->k_pci, st->k_groups, st->k_trans,
 		       st->k_isol, st->k_captured, st->k_ids);
-	else
+		print_nodes(ctx);
+	} else {
 		printf("vstub: %s\n", vnl_module_loaded() ?
 		       "loaded, but its netlink family did not answer" :
 		       "not loaded (modprobe vstub)");
+	}
 	for (i = 0; i < st->nhints; i++)
 		printf("hint: %s\n", st->hints[i]);
+}
+
+/* The VFIO nodes and who may open them (with the module loaded). */
+static void print_nodes(struct ctx *ctx)
+{
+	char dir[64], path[320], who[192];
+	struct dirent **list;
+	struct stat stt;
+	int i, n;
+
+	group_node_path(ctx, 0, dir, sizeof(dir));
+	*strrchr(dir, '/') = '\0';
+	n = scandir(dir, &list, NULL, alphasort);
+	if (n < 0)
+		return;
+	if (ctx->json)
+		json_arr_begin(ctx->js, "nodes");
+	else
+		printf("VFIO nodes (%s):\n", dir);
+	for (i = 0; i < n; i++) {
+		const char *name = list[i]->d_name;
+		bool container = !strcmp(name, "vfio");
+
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
+		if (name[0] == '.' || stat(path, &stt) || !S_ISCHR(stt.st_mode)) {
+			free(list[i]);
+			continue;
+		}
+		if (ctx->json) {
+			json_obj_begin(ctx->js, NULL);
+			json_str(ctx->js, "path", path);
+			json_str(ctx->js, "kind", container ? "container" : "group");
+			json_int(ctx->js, "uid", stt.st_uid);
+			json_int(ctx->js, "gid", stt.st_gid);
+			json_int(ctx->js, "mode", stt.st_mode & 07777);
+			json_obj_end(ctx->js);
+		} else if (node_access(path, who, sizeof(who))) {
+			printf("  %-18s %s%s\n", path, who,
+			       container ? " (a container alone gives access to no device)" : "");
+		}
+		free(list[i]);
+	}
+	free(list);
+	if (ctx->json)
+		json_arr_end(ctx->js);
 }
 
 static int cmd_status(struct ctx *ctx, int argc, char **argv)
@@ -364,7 +416,7 @@ static int cmd_status(struct ctx *ctx, int argc, char **argv)
 	if (ctx->json)
 		print_json(ctx, st);
 	else
-		print_human(st);
+		print_human(ctx, st);
 	free(st);
 	return ret;
 }

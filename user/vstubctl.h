@@ -184,12 +184,17 @@ int parse_bdf(const char *in, char *out, size_t len);
 int parse_id(const char *in, unsigned int *vendor, unsigned int *device);
 /* Is @s "N" for 0 <= N <= max?  Stores it in *val. */
 int parse_uint(const char *s, unsigned long max, unsigned long *val);
+/* A size: bytes, or with K/M/G/T (binary); 0 or -EINVAL. */
+int parse_size(const char *s, uint64_t *out);
 
 enum conf_kind { CONF_ID, CONF_BDF };
+
+#define OWNER_MAX_LEN	72	/* "USER[:GROUP]" including the NUL */
 
 struct conf_entry {
 	enum conf_kind kind;
 	char value[VSTUB_ID_MAX_LEN];
+	char owner[OWNER_MAX_LEN];	/* "" or USER[:GROUP] (bdf only) */
 };
 
 struct conf {
@@ -204,6 +209,11 @@ struct conf {
 int conf_load(const char *path, struct conf *c, char *why, size_t whylen);
 int conf_parse_line(const char *line, struct conf_entry *e, const char **why);
 int conf_add(struct conf *c, enum conf_kind kind, const char *value);
+/* The entry for @value (NULL if none). */
+struct conf_entry *conf_find(struct conf *c, enum conf_kind kind,
+			     const char *value);
+/* Is @s USER, USER:GROUP or :GROUP (names or numbers)?  0 or -EINVAL. */
+int parse_owner_syntax(const char *s);
 int conf_del(struct conf *c, enum conf_kind kind, const char *value);
 bool conf_has(const struct conf *c, enum conf_kind kind, const char *value);
 /* Write atomically (temporary file and rename). */
@@ -216,8 +226,32 @@ const char *conf_kind_name(enum conf_kind kind);
 /* Print one VSTUB_CMD_DEV_GET-style record; @event names a notification. */
 void dev_print(struct ctx *ctx, struct nlattr **tb, const char *event);
 void dev_print_header(struct ctx *ctx);
+/* Who may open the node at @path, in words; false if it does not exist. */
+bool node_access(const char *path, char *buf, size_t len);
+/* A byte count for people: "4 KiB", "8 MiB", "unlimited". */
+void fmt_bytes(uint64_t b, char *buf, size_t len);
 /* Normalise @arg as a BDF or print an error; 0 or EXIT_USAGE. */
 int arg_bdf(struct ctx *ctx, const char *arg, char *bdf, size_t len);
+
+/* ---- owners (owner.c) ------------------------------------------------------ */
+
+struct owner {
+	bool has_uid, has_gid;
+	uint32_t uid, gid;
+};
+
+/*
+ * Resolve "USER[:GROUP]" or ":GROUP" (names or numbers; a USER alone also
+ * means that user's primary group is NOT given: the node stays 0600).
+ * Returns 0, or -ENOENT with @why naming what is unknown.
+ */
+int owner_resolve(const char *spec, struct owner *o, char *why, size_t len);
+/* "1000 (alice)" for a uid or gid. */
+void owner_uid_name(uint32_t uid, char *buf, size_t len);
+void owner_gid_name(uint32_t gid, char *buf, size_t len);
+/* /dev/vstub/N or /dev/vfio/N for IOMMU group @group. */
+void group_node_path(const struct ctx *ctx, unsigned long group, char *buf,
+		     size_t len);
 
 /* ---- names ----------------------------------------------------------------- */
 

@@ -33,11 +33,20 @@
  *   One message per ID:  VSTUB_A_ID (normalised)
  *
  * VSTUB_CMD_CAPTURE (do, admin)
- *   Request:  VSTUB_A_BDF
+ *   Request:  VSTUB_A_BDF, optional VSTUB_A_OWNER_UID, VSTUB_A_OWNER_GID
  *   Unbinds the function from its host driver (remembered), binds it to
  *   vstub and keeps capturing it at that address (also after hot-unplug
  *   and rescan) until released.  ENODEV no such device, EEXIST already
- *   captured, EINVAL a bridge.  Multicasts VSTUB_CMD_CAPTURED.
+ *   captured, EINVAL a bridge or an ID that does not map to a user/group.
+ *   Multicasts VSTUB_CMD_CAPTURED.
+ *   OWNER_UID/OWNER_GID (initial user namespace) give the device to a
+ *   user: when its group node appears (now, or after a hot-unplug and
+ *   rescan while the capture lasts) devtmpfs creates it owned by that
+ *   user (mode 0600) or group (mode 0660 when OWNER_GID is given), which
+ *   is then allowed to use the group without privileges.  A group node
+ *   that already exists (another member of the group was captured
+ *   first) keeps the owner it was created with.  The owner is forgotten
+ *   on release.
  *
  * VSTUB_CMD_RELEASE (do, admin)
  *   Request:  VSTUB_A_BDF
@@ -64,6 +73,24 @@
  *     VSTUB_A_VFIO_OPEN (u8), VSTUB_A_VFIO_PINNED_PAGES (u64),
  *     VSTUB_A_VFIO_MAPPINGS (u64) -- captured devices, only when the VFIO
  *     personality reports them.
+ *     VSTUB_A_OWNER_UID, VSTUB_A_OWNER_GID (u32): the owner given at
+ *     capture (absent if none), as seen from the requester's user
+ *     namespace.
+ *     VSTUB_A_NUM_HOLDERS (u32): processes that have a VFIO device file
+ *     of the function open (with the VFIO personality), and
+ *     VSTUB_A_HOLDERS: nest of (at most 4) VSTUB_A_HOLDER nests of
+ *     VSTUB_HOLDER_A_*: PID (the process that opened the device file, in
+ *     the requester's PID namespace; 0, with nothing else about it, if not
+ *     visible there), COMM,
+ *     LOCKED_PAGES (the process's locked_vm in pages: what the kernel
+ *     counts against RLIMIT_MEMLOCK, VFIO pins included, the same number
+ *     as VmLck in /proc/PID/status), MEMLOCK_LIMIT (its soft
+ *     RLIMIT_MEMLOCK in bytes, VSTUB_MEMLOCK_UNLIMITED for none),
+ *     IPC_LOCK (u8: it has CAP_IPC_LOCK, so the limit does not apply).
+ *     Pinned pages are charged to the process that mapped them, which is
+ *     usually, but not necessarily, the one holding the device.  The
+ *     holders are read under a spinlock of the device only; a query never
+ *     waits for a lock that a VFIO user can hold.
  *   do replies add VSTUB_A_RESV_REGIONS.
  *
  * VSTUB_CMD_STATUS_GET (do)
@@ -172,6 +199,11 @@ enum vstub_attr {
 	VSTUB_A_VIABLE,			/* u8 */
 	VSTUB_A_MEMBERS,		/* nest of VSTUB_A_MEMBER */
 	VSTUB_A_MEMBER,			/* nest, enum vstub_member_attr */
+	VSTUB_A_OWNER_UID,		/* u32 */
+	VSTUB_A_OWNER_GID,		/* u32 */
+	VSTUB_A_HOLDERS,		/* nest of VSTUB_A_HOLDER */
+	VSTUB_A_HOLDER,			/* nest, enum vstub_holder_attr */
+	VSTUB_A_NUM_HOLDERS,		/* u32 */
 	__VSTUB_A_MAX
 };
 
@@ -201,6 +233,23 @@ enum vstub_member_attr {
 };
 
 #define VSTUB_MEMBER_A_MAX (__VSTUB_MEMBER_A_MAX - 1)
+
+/* Inside VSTUB_A_HOLDER: a process that has a VFIO device file open. */
+enum vstub_holder_attr {
+	VSTUB_HOLDER_A_UNSPEC,
+	VSTUB_HOLDER_A_PAD,
+	VSTUB_HOLDER_A_PID,		/* u32 */
+	VSTUB_HOLDER_A_COMM,		/* NUL string */
+	VSTUB_HOLDER_A_LOCKED_PAGES,	/* u64 */
+	VSTUB_HOLDER_A_MEMLOCK_LIMIT,	/* u64 */
+	VSTUB_HOLDER_A_IPC_LOCK,	/* u8 */
+	__VSTUB_HOLDER_A_MAX
+};
+
+#define VSTUB_HOLDER_A_MAX (__VSTUB_HOLDER_A_MAX - 1)
+
+/* VSTUB_HOLDER_A_MEMLOCK_LIMIT of a process without a limit. */
+#define VSTUB_MEMLOCK_UNLIMITED		(~0ULL)
 
 /* Why vstub holds a device (VSTUB_A_REASON). */
 enum vstub_nl_reason {

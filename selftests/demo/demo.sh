@@ -3,13 +3,15 @@
 #
 # The vstub demo, run inside the guest by /init (busybox sh; output goes to
 # the host through the results serial port).  Started by `make demo`, i.e.
-# selftests/demo/run.
+# selftests/demo/run.  It shows what an administrator types: every step is
+# a vstubctl command, printed with a "# " prompt before its output.
 
 KO=${VSTUB_KO:-/lib/modules/vstub.ko}
-DRV=/sys/bus/pci/drivers/vstub
 
-say() { echo "$*"; }
 fail() { echo "DEMO FAILED: $*"; exit 1; }
+say() { echo "$*"; }
+# run CMD...: show the command as typed at a root prompt, then its output
+run() { echo; echo "# $*"; "$@"; }
 
 # bdf_of VENDOR DEVICE: the first PCI function with that ID
 bdf_of()
@@ -30,100 +32,83 @@ driver_of()
 	fi
 }
 
-group_of()
-{
-	if [ -e "/sys/bus/pci/devices/$1/iommu_group" ]; then
-		g=$(basename "$(readlink "/sys/bus/pci/devices/$1/iommu_group")")
-		echo "IOMMU group $g (members: $(echo $(ls "/sys/kernel/iommu_groups/$g/devices")))"
-	else
-		echo "no IOMMU group"
-	fi
-}
-
 say "=== vstub demo: kernel $(uname -r), configuration $VSTUB_CONFIG"
-say
-
-# 1. The IOMMU.
-iommus=$(echo $(ls /sys/class/iommu 2>/dev/null))
-case $iommus in
-dmar*)	kind="Intel VT-d" ;;
-ivhd*)	kind="AMD-Vi" ;;
-"")	kind= ;;
-*)	kind="virtio-iommu" ;;
-esac
-if [ -n "$kind" ]; then
-	say "IOMMU: $kind is present ($iommus)."
-elif ls /sys/kernel/iommu_groups/ 2>/dev/null | grep -q .; then
-	say "IOMMU: present (virtio-iommu), groups exist."
-else
-	say "IOMMU: none found: devices would have no isolation."
-fi
-if dmesg | grep -q -i 'Enabled IRQ remapping'; then
-	say "Interrupt remapping: enabled."
-else
-	say "Interrupt remapping: not enabled."
-fi
-say
-
 EDU=$(bdf_of 1234 11e8) || fail "no edu device"
 NIC=$(bdf_of 8086 10d3) || fail "no e1000e device"
+SATA=0000:00:1f.2
 NIC_DRV=$(driver_of "$NIC")
-say "Before vstub:"
-say "  edu test device   $EDU  driver: $(driver_of "$EDU")"
-say "  e1000e NIC        $NIC  driver: $NIC_DRV (network interface: $(ls "/sys/bus/pci/devices/$NIC/net" 2>/dev/null))"
+say "This guest has QEMU's edu test device at $EDU (a DMA engine, no driver),"
+say "an e1000e NIC at $NIC (driver $NIC_DRV) and the q35 chipset's LPC/SATA/SMBus"
+say "functions 00:1f.0/2/3, which share one IOMMU group."
+
+# An ordinary user to give a device to.
+grep -q '^root:' /etc/passwd 2>/dev/null || echo "root:x:0:0:root:/root:/bin/sh" >>/etc/passwd
+grep -q '^root:' /etc/group 2>/dev/null || echo "root:x:0:" >>/etc/group
+echo "demo:x:1000:1000:demo user:/tmp:/bin/sh" >>/etc/passwd
+echo "demo:x:1000:" >>/etc/group
+
 say
+say "--- 1. Is there an IOMMU, does it remap interrupts? (works before vstub is loaded)"
+run vstubctl status
 
-# 2. Load vstub with the edu's ID.
-say "Loading vstub with ids=1234:11e8 (the edu device's vendor:device)..."
-insmod "$KO" ids=1234:11e8 || fail "insmod $KO"
-say "  edu is now on: $(driver_of "$EDU")"
 say
-
-# 3. Capture the NIC by address.
-say "Capturing the e1000e NIC by its address: echo $NIC > $DRV/capture"
-echo "$NIC" >"$DRV/capture" || fail "capture $NIC"
-if [ -e "/sys/bus/pci/devices/$NIC/net" ]; then
-	say "  the NIC is now on: $(driver_of "$NIC"), but still has a network interface!"
-else
-	say "  the NIC is now on: $(driver_of "$NIC"); its network interface is gone."
-fi
-say
-
-say "What vstub holds ($DRV/captured):"
-while read -r bdf id reason orig; do
-	case $reason in
-	id)	why="its ID is in vstub's ID table" ;;
-	bdf)	why="it was captured by address" ;;
-	new_id)	why="its ID was written to new_id" ;;
-	*)	why="reason '$reason'" ;;
-	esac
-	if [ "$orig" = - ]; then
-		was="it had no driver before"
-	else
-		was="its original driver was $orig"
-	fi
-	say "  $bdf ($id): captured because $why; $was."
-	say "      $(group_of "$bdf")"
-done <"$DRV/captured"
-say
-
-# 4. Hook for the VFIO demo step: a real DMA through vstub's VFIO interface.
-if [ -x /demo/vstub_demo_dma ]; then
-	say "Running the DMA demo (vstub_demo_dma)..."
-	/demo/vstub_demo_dma || fail "vstub_demo_dma"
-	say
-fi
-
-# 5. Give the NIC back.
-say "Releasing the NIC: echo $NIC > $DRV/release"
-echo "$NIC" >"$DRV/release" || fail "release $NIC"
+say "--- 2. Load vstub (modprobe vstub on an installed system), watch its events"
+echo "# modprobe vstub"
+insmod "$KO" || fail "insmod $KO"
+echo "# vstubctl watch &"
+vstubctl watch >/tmp/watch.log 2>&1 &
+WATCH=$!
 sleep 1
-say "  the NIC is back on: $(driver_of "$NIC") (network interface: $(ls "/sys/bus/pci/devices/$NIC/net" 2>/dev/null))"
-[ "$(driver_of "$NIC")" = "$NIC_DRV" ] || fail "the NIC did not go back to $NIC_DRV"
-say
 
-say "Unloading vstub: every device goes back to its original driver."
+say
+say "--- 3. Capture the edu device for user 'demo', and the NIC for root only"
+run vstubctl capture "$EDU" --owner demo:demo || fail "capture $EDU"
+run vstubctl capture "$NIC" || fail "capture $NIC"
+[ -e "/sys/bus/pci/devices/$NIC/net" ] && fail "the NIC still has a network interface"
+say "  (the NIC's network interface is gone: e1000e let go of it)"
+run vstubctl list || fail "list"
+run vstubctl status || fail "status"
+
+say
+say "--- 4. A shared IOMMU group: which member keeps it from being usable?"
+run vstubctl explain "$SATA" || fail "explain $SATA"
+say
+say "  vstub can only hand the group out once every member is captured or has no"
+say "  DMA-using driver; capturing the SATA controller fixes it:"
+run vstubctl capture "$SATA" || fail "capture $SATA"
+run vstubctl explain "$SATA" || fail "explain $SATA"
+run vstubctl release "$SATA" || fail "release $SATA"
+
+say
+say "--- 5. User 'demo' does DMA through vstub, without root"
+say "  (vstub_demo_dma, an ordinary VFIO program, run as uid 1000 and, while it holds"
+say "  the device, 'vstubctl list $EDU' and 'vstubctl memlock $EDU 1G')"
+VSTUB_DEMO_USER=1000:1000 \
+VSTUB_DEMO_HOLD="echo; echo '$ vstubctl list $EDU'; vstubctl list $EDU; echo; echo '$ vstubctl memlock $EDU 1G'; vstubctl memlock $EDU 1G; echo" \
+	/demo/vstub_demo_dma "$EDU" || fail "vstub_demo_dma"
+say
+say "  The same user may not open the NIC's group (root-only node):"
+echo "$ vstub_demo_dma $NIC"
+VSTUB_DEMO_USER=1000:1000 /demo/vstub_demo_dma "$NIC" 2>&1 | grep -E 'FAILED' |
+	sed 's/^  FAILED: /  refused: /'
+
+say
+say "--- 6. Give the NIC back"
+run vstubctl release "$NIC" || fail "release $NIC"
+sleep 1
+[ "$(driver_of "$NIC")" = "$NIC_DRV" ] || fail "the NIC did not go back to $NIC_DRV"
+say "  the NIC is back on $(driver_of "$NIC") (network interface: $(ls "/sys/bus/pci/devices/$NIC/net" 2>/dev/null))"
+
+say
+say "--- 7. What 'vstubctl watch' printed meanwhile"
+kill "$WATCH" 2>/dev/null
+wait "$WATCH" 2>/dev/null
+sed 's/^/  /' /tmp/watch.log
+
+say
+say "--- 8. Unload vstub: every device goes back to the driver it had"
+echo "# modprobe -r vstub"
 rmmod vstub || fail "rmmod vstub"
-say "  edu: $(driver_of "$EDU"); e1000e: $(driver_of "$NIC")"
+say "  edu: $(driver_of "$EDU"); NIC: $(driver_of "$NIC"); SATA: $(driver_of "$SATA")"
 say
 say "=== demo finished"

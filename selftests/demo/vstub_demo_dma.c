@@ -8,9 +8,14 @@
  *
  *   vstub_demo_dma [BDF]     (default: the first edu device, 1234:11e8)
  *
- * vstub must be loaded with the edu device captured (ids=1234:11e8).
+ * vstub must be loaded with the edu device captured.  With
+ * VSTUB_DEMO_USER=UID:GID it first drops every privilege and runs as that
+ * user (the device must have been given to them: vstubctl capture
+ * --owner); VSTUB_DEMO_HOLD=COMMAND runs COMMAND (through sh) while the
+ * buffers are mapped, e.g. to show vstubctl list with the holder.
  */
 #include <dirent.h>
+#include <grp.h>
 #include <stdbool.h>
 #include <sys/stat.h>
 
@@ -83,6 +88,7 @@ int main(int argc, char **argv)
 {
 	const char *dir = VSTUB_NODE_DIR;
 	char bdf[256], *src, *dst, *guard;
+	const char *user, *hold;
 	struct vfio_ctx v;
 	struct stat st;
 	int ret;
@@ -94,6 +100,18 @@ int main(int argc, char **argv)
 		die("looking for the edu device", -ENODEV);
 	if (stat(VSTUB_NODE_DIR "/vfio", &st))
 		dir = VFIO_NODE_DIR;	/* vstub loaded with vfio_compat=1 */
+	user = getenv("VSTUB_DEMO_USER");
+	if (user) {
+		unsigned int uid, gid;
+
+		if (sscanf(user, "%u:%u", &uid, &gid) != 2)
+			die("VSTUB_DEMO_USER is not UID:GID", -EINVAL);
+		if (setgroups(0, NULL) || setresgid(gid, gid, gid) ||
+		    setresuid(uid, uid, uid))
+			die("dropping privileges", -errno);
+		printf("Running as uid %u, gid %u, without any privilege.\n",
+		       uid, gid);
+	}
 
 	printf("DMA demo on the edu device %s, through vstub's VFIO interface\n",
 	       bdf);
@@ -138,6 +156,13 @@ int main(int argc, char **argv)
 	if (memcmp(src, dst, sizeof(message)))
 		die("comparing A and B", -EIO);
 	printf("  buffer B now reads: \"%s\"\n", dst);
+	hold = getenv("VSTUB_DEMO_HOLD");
+	if (hold) {
+		printf("  (while the program holds the device with its buffers mapped:)\n");
+		fflush(stdout);
+		if (system(hold))
+			printf("  (%s failed)\n", hold);
+	}
 
 	/* The IOMMU at work: once unmapped, a buffer is out of reach. */
 	ret = vfio_map(v.container, guard, IOVA_UNMAPPED, PG, VFIO_RW);

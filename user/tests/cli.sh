@@ -9,7 +9,8 @@
 set -u
 CTL=${VSTUBCTL:?set VSTUBCTL}
 VG=()
-[ -n "${VALGRIND:-}" ] && VG=("$VALGRIND" -q --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all --error-exitcode=99)
+[ -n "${VALGRIND:-}" ] && VG=("$VALGRIND" -q --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all --error-exitcode=99
+	--suppressions="$(dirname "$0")/valgrind.supp")
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 fail=0 n=0
@@ -44,7 +45,7 @@ run 0 -- --version && has "netlink family vstub"
 run 2 --
 run 2 -- nonsense && has "unknown command"
 run 2 -- --bogus
-for c in list capture release explain sriov handoff status watch apply "ids add" "ids del" "ids list" "persist add" "persist list"; do
+for c in list capture release explain sriov handoff status watch apply memlock "ids add" "ids del" "ids list" "persist add" "persist list"; do
 	# shellcheck disable=SC2086
 	run 0 -- $c --help && has "usage:"
 done
@@ -92,6 +93,18 @@ grep -q "^install vstub " "$T/modprobe.conf" && { echo "FAIL: install line (vstu
 run 0 "${E[@]}" -- persist match 0000:00:03.0
 run 1 "${E[@]}" -- persist match 0000:00:04.0
 run 0 "${E[@]}" -- apply --dry-run && has "would capture 0000:00:03.0" && has "would add ID 1234:11e8"
+# owners (bdf entries only), kept in the file and used by apply
+run 0 "${E[@]}" -- persist add bdf 00:03.0 --owner 1000:1000 && has "owner=1000:1000"
+run 0 "${E[@]}" -- persist list && has "bdf 0000:00:03.0 owner=1000:1000"
+grep -q "^bdf 0000:00:03.0 owner=1000:1000$" "$T/vstub.conf" || { echo "FAIL: owner not saved"; cat "$T/vstub.conf"; fail=$((fail + 1)); }
+run 0 "${E[@]}" -- --json persist list && has '{"kind":"bdf","value":"0000:00:03.0","owner":"1000:1000"}'
+run 0 "${E[@]}" -- apply --dry-run && has "would capture 0000:00:03.0 for 1000:1000"
+run 2 "${E[@]}" -- persist add id 1234:11e8 --owner 1000 && has "use 'bdf BDF --owner"
+run 2 "${E[@]}" -- persist add bdf 00:03.0 --owner 'a:b:c' && has "malformed owner"
+run 2 "${E[@]}" -- capture 1234:11e8 --owner 1000 && has "by its address"
+run 2 "${E[@]}" -- capture 00:03.0 --owner && has "needs USER"
+run 2 "${E[@]}" -- capture 00:03.0 --owner 'x y' && has "malformed owner"
+run 1 "${E[@]}" -- capture 00:03.0 --owner no-such-user-here && has "no user 'no-such-user-here'"
 run 0 "${E[@]}" -- persist del bdf 0000:00:03.0
 run 1 "${E[@]}" -- persist del bdf 0000:00:03.0 && has "not in"
 grep -q "^softdep" "$T/modprobe.conf" && { echo "FAIL: softdep left behind"; fail=$((fail + 1)); }
@@ -111,12 +124,25 @@ grep -q "^softdep e1000e pre: vstub$" "$T/modprobe.conf" || { echo "FAIL: softde
 run 0 "${E[@]}" -- persist del bdf 0000:00:03.0 && has "vstubctl release"
 grep -q "^softdep" "$T/modprobe.conf" && { echo "FAIL: softdep left after del"; cat "$T/modprobe.conf"; fail=$((fail + 1)); }
 run 0 "${E[@]}" -- persist del id 8086:1234
+run 0 "${E[@]}" -- persist add bdf 0000:00:05.0 --owner 0:0
+grep -q "^options vstub bdfs=0000:00:05.0@0:0$" "$T/modprobe.conf" || { echo "FAIL: owner not in bdfs= as numbers"; cat "$T/modprobe.conf"; fail=$((fail + 1)); }
+run 0 "${E[@]}" -- persist del bdf 0000:00:05.0
 run 0 "${E[@]}" -- persist del id 1234:11e8
 [ -e "$T/modprobe.conf" ] && { echo "FAIL: modprobe.d file left with nothing configured"; fail=$((fail + 1)); }
 run 0 "${E[@]}" -- persist add id 1234:11e8
 mv "$T/gone" "$S/sys/bus/pci/devices/0000:00:03.0"
 echo "garbage here" >>"$T/vstub.conf"
 run 1 "${E[@]}" -- persist list && has "vstub.conf:5: unknown keyword"
+
+# ---- memlock planning (no module needed without a BDF) -----------------------
+run 0 -- memlock 1G && has "pins 262144 pages" && has "ulimit -l 1048576" &&
+	has "LimitMEMLOCK=1048576K" && has "memlock  1048576" && has "--ulimit memlock=1073741824"
+run 0 -- --json memlock 4097 && has '"pages":2' && has '"needed_bytes":8192' && has '"recommended_kib":1024'
+run 2 -- memlock && has "expected [BDF] SIZE"
+run 2 -- memlock 0 && has "not a size"
+run 2 -- memlock 12Q && has "not a size"
+run 2 -- memlock 00:02.x 1M && has "malformed PCI address"
+run 2 -- memlock 00:02.0 1M extra
 
 # ---- status from a fake sysfs -------------------------------------------------
 mkdir -p "$S/sys/class/iommu/dmar0/intel-iommu" "$S/sys/kernel/iommu_groups/0" \

@@ -89,6 +89,25 @@ static void test_uint(void)
 	CHECK(parse_uint("99999999999999999999999", ~0UL, &v) == -EINVAL);
 }
 
+static void test_size(void)
+{
+	uint64_t v;
+
+	CHECK(parse_size("4096", &v) == 0 && v == 4096);
+	CHECK(parse_size("64K", &v) == 0 && v == 65536);
+	CHECK(parse_size("2M", &v) == 0 && v == 2 << 20);
+	CHECK(parse_size("1GiB", &v) == 0 && v == 1ULL << 30);
+	CHECK(parse_size("1gb", &v) == 0 && v == 1ULL << 30);
+	CHECK(parse_size("3T", &v) == 0 && v == 3ULL << 40);
+	CHECK(parse_size("0", &v) == -EINVAL);
+	CHECK(parse_size("", &v) == -EINVAL);
+	CHECK(parse_size("-1", &v) == -EINVAL);
+	CHECK(parse_size("12Q", &v) == -EINVAL);
+	CHECK(parse_size("1Mx", &v) == -EINVAL);
+	CHECK(parse_size("99999999999999999999", &v) == -EINVAL);
+	CHECK(parse_size("16777216T", &v) == -EINVAL);
+}
+
 static void test_conf_lines(void)
 {
 	struct conf_entry e;
@@ -106,6 +125,20 @@ static void test_conf_lines(void)
 	CHECK(conf_parse_line("id 8086", &e, &why) == -EINVAL);
 	CHECK(conf_parse_line("bdf 0000:00:02", &e, &why) == -EINVAL);
 	CHECK(conf_parse_line("id 8086:10d3:1:2:3:4:5:6:7:8:9:10:11:12:13:14:15:16:17:18:19:20:21:22", &e, &why) == -EINVAL);
+	/* the owner field (bdf lines only) */
+	CHECK(conf_parse_line("bdf 00:02.0", &e, &why) == 1 && !e.owner[0]);
+	CHECK(conf_parse_line("bdf 00:02.0 owner=alice:vfio", &e, &why) == 1);
+	CHECK(!strcmp(e.owner, "alice:vfio"));
+	CHECK(conf_parse_line("bdf 00:02.0 owner=1000 # dpdk", &e, &why) == 1);
+	CHECK(!strcmp(e.owner, "1000"));
+	CHECK(conf_parse_line("bdf 00:02.0 owner=:kvm", &e, &why) == 1);
+	CHECK(conf_parse_line("bdf 00:02.0 owner=", &e, &why) == -EINVAL);
+	CHECK(conf_parse_line("bdf 00:02.0 owner=a:", &e, &why) == -EINVAL);
+	CHECK(conf_parse_line("bdf 00:02.0 owner=a:b:c", &e, &why) == -EINVAL);
+	CHECK(conf_parse_line("bdf 00:02.0 owner=a/b", &e, &why) == -EINVAL);
+	CHECK(conf_parse_line("bdf 00:02.0 user=a", &e, &why) == -EINVAL);
+	CHECK(conf_parse_line("bdf 00:02.0 owner=a extra", &e, &why) == -EINVAL);
+	CHECK(conf_parse_line("id 8086:10d3 owner=alice", &e, &why) == -EINVAL);
 }
 
 static void test_conf_file(void)
@@ -118,7 +151,7 @@ static void test_conf_file(void)
 	fd = mkstemp(path);
 	CHECK(fd >= 0);
 	f = fdopen(fd, "w");
-	fputs("# test\nid 8086:10d3\n\nbdf 00:02.0\nid 8086:10D3\n", f);
+	fputs("# test\nid 8086:10d3\n\nbdf 00:02.0 owner=alice\nid 8086:10D3\n", f);
 	fclose(f);
 	CHECK(conf_load(path, &c, why, sizeof(why)) == 0);
 	CHECK(c.n == 2);	/* duplicates collapse */
@@ -132,6 +165,9 @@ static void test_conf_file(void)
 	CHECK(conf_load(path, &c, why, sizeof(why)) == 0);
 	CHECK(c.n == 2 && c.e[0].kind == CONF_BDF && c.e[1].kind == CONF_ID);
 	CHECK(!strcmp(c.e[1].value, "1234:11e8"));
+	CHECK(!strcmp(c.e[0].owner, "alice") && !c.e[1].owner[0]);
+	CHECK(conf_find(&c, CONF_BDF, "0000:00:02.0") == &c.e[0]);
+	CHECK(conf_find(&c, CONF_BDF, "0000:00:03.0") == NULL);
 	conf_free(&c);
 
 	f = fopen(path, "w");
@@ -222,6 +258,7 @@ int main(void)
 	test_bdf();
 	test_id();
 	test_uint();
+	test_size();
 	test_conf_lines();
 	test_conf_file();
 	test_json();
