@@ -7,8 +7,12 @@
 #   make                 module for the running kernel (or KVER=/KDIR=),
 #                        the user helper (if user/ has a Makefile), the tests
 #   make modules KVER=K  build/K/vstub.ko
-#   make install         install the module (kbuild modules_install + depmod)
-#                        and the helper
+#   make install         install the module for KVER (kbuild modules_install
+#                        into updates/, depmod) and the helper (vstubctl,
+#                        man page, completion, unit enabled, udev rule,
+#                        initramfs-tools hook); DESTDIR= for a staging root
+#   make uninstall       remove exactly what install put there
+#   make deb             build/deb/vstub-dkms_*.deb and vstubctl_*.deb
 #   make dkms-install    register and install the module with DKMS
 #   make tests           the static selftests (build/selftests/)
 #   make check           everything CI runs: deps, builds, checkpatch,
@@ -58,9 +62,26 @@ tests:
 	$(MAKE) -C $(TOP)/selftests
 
 install: modules
-	$(MAKE) -C $(KDIR) M=$(OBJ) modules_install
-	depmod -a $(KVER)
-	$(if $(wildcard $(TOP)/user/Makefile),$(MAKE) -C $(TOP)/user O=$(TOP)/build/user install)
+	$(MAKE) -C $(KDIR) M=$(OBJ) INSTALL_MOD_DIR=updates \
+		$(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR)) modules_install
+	depmod $(if $(DESTDIR),-b $(DESTDIR)) -a $(KVER)
+	$(MAKE) -C $(TOP)/user O=$(TOP)/build/user install
+	@echo "installed; with a boot configuration, run: update-initramfs -u -k all"
+
+uninstall:
+	rm -f $(DESTDIR)/lib/modules/$(KVER)/updates/vstub.ko*
+	depmod $(if $(DESTDIR),-b $(DESTDIR)) -a $(KVER)
+	$(MAKE) -C $(TOP)/user O=$(TOP)/build/user uninstall
+	@echo "uninstalled; if the initramfs had vstub, run: update-initramfs -u -k all"
+
+# Debian packages vstub-dkms and vstubctl (debian/), built from a copy of
+# the tree so that dpkg-buildpackage's output stays in build/.
+deb:
+	rm -rf $(TOP)/build/deb && mkdir -p $(TOP)/build/deb/vstub-$(VERSION)
+	tar -C $(TOP) --exclude=./build --exclude=./.git -cf - . | \
+		tar -C $(TOP)/build/deb/vstub-$(VERSION) -xf -
+	cd $(TOP)/build/deb/vstub-$(VERSION) && dpkg-buildpackage -us -uc -b
+	@ls $(TOP)/build/deb/*.deb
 
 dkms-install:
 	rm -rf /usr/src/vstub-$(VERSION)
@@ -79,7 +100,8 @@ check:
 	@kv=$$($(TOP)/scripts/deps.sh | tail -n1) && kv=$${kv#KVERS=} && \
 	echo "== kernels: $$kv" && \
 	$(MAKE) -k --no-print-directory VSTUB_KVERS="$$kv" check-build \
-		checkpatch sparse dkms-check user-check ynl-check bench-smoke selftest
+		checkpatch sparse dkms-check user-check ynl-check install-check \
+		bench-smoke selftest host-check
 
 check-build: user tests
 	@for k in $(VSTUB_KVERS); do \
@@ -106,6 +128,20 @@ sparse:
 			{ cat $$d/build.log; exit 1; }; \
 		if grep 'warning:' $$d/build.log; then exit 1; fi; \
 	done; echo "sparse/W=1: clean"
+
+# make install / make uninstall into a staging root: uninstall must leave
+# exactly the files that were there before install.
+install-check:
+	@echo "== make install / uninstall (file lists)"
+	@$(TOP)/selftests/host/install-check $(firstword $(VSTUB_KVERS))
+
+# The full Debian 12 host: both .debs, persistence across reboots, on
+# both kernels (selftests/host/run).
+host-check: deb
+	@echo "== lintian"
+	@lintian --fail-on error,warning -I $(TOP)/build/deb/vstub_$(VERSION)_amd64.changes
+	@echo "== Debian host test (packages, persistence, reboots)"
+	@VSTUB_KVERS="$(VSTUB_KVERS)" $(TOP)/selftests/host/run $(HOSTFLAGS)
 
 dkms-check:
 	@echo "== dkms"
@@ -143,6 +179,7 @@ clean:
 	rm -rf $(TOP)/build
 	$(if $(wildcard $(TOP)/user/Makefile),$(MAKE) -C $(TOP)/user O=$(TOP)/build/user clean)
 
-.PHONY: all modules user tests install dkms-install dkms-remove check \
+.PHONY: all modules user tests install uninstall deb dkms-install dkms-remove check \
+	install-check host-check \
 	check-build checkpatch sparse dkms-check user-check ynl-check bench-smoke bench \
 	selftest demo clean

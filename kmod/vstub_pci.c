@@ -8,7 +8,9 @@
  *   - when it appears on the bus and matches the ID table or a BDF policy
  *     (bus notifier, before any host driver can probe it),
  *   - when an ID is added (at load through ids=, or at run time) and the
- *     device is not bound to any driver, or
+ *     device is not bound to any driver,
+ *   - at load, for the addresses given in bdfs= (taken from a host driver
+ *     that already has it, like a capture by address), or
  *   - when it is captured by address, in which case its host driver is
  *     unbound first and remembered.
  * Releasing clears driver_override and binds the remembered driver again
@@ -95,29 +97,43 @@ static bool vstub_bdf_lookup(struct pci_dev *pdev, char *orig, size_t len,
 	return b;
 }
 
-static int vstub_bdf_add(struct pci_dev *pdev, const char *orig,
-			 const struct vstub_owner *owner)
+/* Add or replace the policy for an address (the function may be absent). */
+static int vstub_bdf_add_addr(unsigned int domain, unsigned int bus,
+			      unsigned int devfn, const char *orig,
+			      const struct vstub_owner *owner)
 {
-	struct vstub_bdf *b, *nb;
+	struct vstub_bdf *b, *nb, *old = NULL;
 
 	nb = kzalloc(sizeof(*nb), GFP_KERNEL);
 	if (!nb)
 		return -ENOMEM;
-	nb->domain = pci_domain_nr(pdev->bus);
-	nb->bus = pdev->bus->number;
-	nb->devfn = pdev->devfn;
+	nb->domain = domain;
+	nb->bus = bus;
+	nb->devfn = devfn;
 	strscpy(nb->orig_driver, orig, sizeof(nb->orig_driver));
 	nb->owner = owner ? *owner : VSTUB_NO_OWNER;
 
 	mutex_lock(&vstub_bdfs_lock);
-	b = vstub_bdf_find(pdev);
-	if (b)
-		list_replace(&b->node, &nb->node);
+	list_for_each_entry(b, &vstub_bdfs, node) {
+		if (b->domain == domain && b->bus == bus && b->devfn == devfn) {
+			old = b;
+			break;
+		}
+	}
+	if (old)
+		list_replace(&old->node, &nb->node);
 	else
 		list_add_tail(&nb->node, &vstub_bdfs);
 	mutex_unlock(&vstub_bdfs_lock);
-	kfree(b);
+	kfree(old);
 	return 0;
+}
+
+static int vstub_bdf_add(struct pci_dev *pdev, const char *orig,
+			 const struct vstub_owner *owner)
+{
+	return vstub_bdf_add_addr(pci_domain_nr(pdev->bus), pdev->bus->number,
+				  pdev->devfn, orig, owner);
 }
 
 static void vstub_bdf_del(struct pci_dev *pdev)
@@ -632,6 +648,92 @@ void vstub_release_all(void)
 	mutex_unlock(&vstub_ctl_lock);
 }
 
+static char *bdfs;
+module_param(bdfs, charp, 0444);
+MODULE_PARM_DESC(bdfs,
+		 "PCI functions to capture at load, by address: [domain:]bus:slot.fn in hex, each optionally @UID[:GID] or @:GID (the owner of its group node), comma-separated");
+
+/* "UID", "UID:GID" or ":GID" (decimal, initial user namespace). */
+static int vstub_parse_owner(const char *s, struct vstub_owner *owner)
+{
+	char buf[24], *colon;
+	unsigned int v;
+
+	*owner = VSTUB_NO_OWNER;
+	if (strscpy(buf, s, sizeof(buf)) < 0)
+		return -EINVAL;
+	colon = strchr(buf, ':');
+	if (colon) {
+		*colon = '\0';
+		if (kstrtouint(colon + 1, 10, &v))
+			return -EINVAL;
+		owner->gid = make_kgid(&init_user_ns, v);
+		if (!gid_valid(owner->gid))
+			return -EINVAL;
+	}
+	if (!buf[0])
+		return colon ? 0 : -EINVAL;
+	if (kstrtouint(buf, 10, &v))
+		return -EINVAL;
+	owner->uid = make_kuid(&init_user_ns, v);
+	return uid_valid(owner->uid) ? 0 : -EINVAL;
+}
+
+/*
+ * The functions given at load time by address, in two steps around
+ * pci_register_driver(): first every address becomes a policy (so that
+ * functions whose driver_override udev already set to "vstub" are probed
+ * with the right reason, and absent ones are reserved by the bus notifier
+ * when they appear), then present functions are captured as "vstubctl
+ * capture" would, taking them from a host driver that already has them
+ * (which is remembered).  A malformed entry is reported and skipped.
+ */
+static void vstub_bdfs_param_apply(bool capture)
+{
+	unsigned int domain, bus, devfn;
+	struct vstub_owner owner;
+	char *buf, *p, *entry, *at;
+	const char *msg = "";
+	int ret;
+
+	if (!bdfs || !*bdfs)
+		return;
+	buf = kstrdup(bdfs, GFP_KERNEL);
+	if (!buf) {
+		pr_err("bdfs=: out of memory, no address applied\n");
+		return;
+	}
+	p = buf;
+	while ((entry = strsep(&p, ","))) {
+		entry = strim(entry);
+		if (!*entry)
+			continue;
+		at = strchr(entry, '@');
+		if (at)
+			*at++ = '\0';
+		if (vstub_parse_bdf(entry, &domain, &bus, &devfn) ||
+		    (at && vstub_parse_owner(at, &owner))) {
+			if (!capture)
+				pr_warn("bdfs=: skipping '%s%s%s': malformed (expected [domain:]bus:slot.fn in hex, optionally @UID[:GID] or @:GID)\n",
+					entry, at ? "@" : "", at ? at : "");
+			continue;
+		}
+		if (!at)
+			owner = VSTUB_NO_OWNER;
+		if (!capture) {
+			ret = vstub_bdf_add_addr(domain, bus, devfn, "", &owner);
+			msg = "out of memory";
+		} else {
+			ret = vstub_capture_bdf(domain, bus, devfn, &owner, &msg);
+			if (ret == -ENODEV || ret == -EEXIST)
+				ret = 0;
+		}
+		if (ret)
+			pr_warn("bdfs=: %s not captured: %s\n", entry, msg);
+	}
+	kfree(buf);
+}
+
 /*
  * A device appearing on the bus (hotplug, rescan, SR-IOV VF) that vstub
  * wants gets driver_override set before any driver probes it.
@@ -658,15 +760,19 @@ int vstub_pci_init(void)
 	ret = bus_register_notifier(&pci_bus_type, &vstub_bus_nb);
 	if (ret)
 		return ret;
+	vstub_ids_param_apply();
+	vstub_bdfs_param_apply(false);
 	ret = pci_register_driver(&vstub_pci_driver);
 	if (ret)
 		goto err_notifier;
-	vstub_ids_param_apply();
+	vstub_bdfs_param_apply(true);
 	vstub_capture_matching();
 	return 0;
 
 err_notifier:
 	bus_unregister_notifier(&pci_bus_type, &vstub_bus_nb);
+	vstub_bdfs_clear();
+	vstub_ids_clear();
 	return ret;
 }
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vstub_stub_test - the stub driver: the ids= parameter, id_add/id_del/ids,
- * capture/release by address, captured, new_id, and giving devices back on
- * unload.  Runs as root in a QEMU guest with edu (no driver), e1000e, nvme
+ * vstub_stub_test - the stub driver: the ids= and bdfs= parameters,
+ * id_add/id_del/ids, capture/release by address, captured, new_id, and
+ * giving devices back on unload.  Runs as root in a QEMU guest with edu (no driver), e1000e, nvme
  * (SR-IOV), qemu-xhci and a second ich9-ahci bound to their drivers.
  */
 #include <signal.h>
@@ -182,6 +182,48 @@ TEST_F(load, ids_nonmatching_subsystem_or_class)
 	EXPECT_EQ(2, vstub_count_lines("ids"));
 	EXPECT_TRUE(pci_driver_is(self->d.edu, ""));
 	EXPECT_EQ(0, vstub_count_lines("captured"));
+}
+
+TEST_F(load, bdfs_captures_from_host_driver)
+{
+	char params[128];
+
+	/* e1000e has the NIC: bdfs= takes it and remembers e1000e. */
+	snprintf(params, sizeof(params), "bdfs=zz:1,%s,", short_bdf(self->d.e1000e));
+	ASSERT_EQ(0, vstub_load(params));
+	EXPECT_TRUE(pci_driver_is(self->d.e1000e, "vstub"));
+	ASSERT_EQ(0, vstub_captured_line(self->d.e1000e, self->line, LINE_LEN));
+	EXPECT_EQ(0, strcmp(self->line + strlen(self->d.e1000e),
+			    " 8086:10d3 bdf e1000e"))
+		TH_LOG("captured: '%s'", self->line);
+	EXPECT_TRUE(dmesg_line_since(self->mark, "vstub", "'zz:1'"))
+		TH_LOG("no kernel log line names the malformed entry 'zz:1'");
+	EXPECT_TRUE(pci_driver_is(self->d.edu, ""));
+	ASSERT_EQ(0, vstub_unload());
+	EXPECT_TRUE(pci_wait_driver(self->d.e1000e, "e1000e", 2000));
+}
+
+TEST_F(load, bdfs_absent_function_captured_when_it_appears)
+{
+	char path[128], params[128];
+	int i;
+
+	/* edu is gone when vstub loads; the address is remembered ... */
+	snprintf(path, sizeof(path), PCI_DEVICES_DIR "/%s/remove", self->d.edu);
+	ASSERT_EQ(0, sysfs_write(path, "1"));
+	snprintf(params, sizeof(params), "bdfs=%s", self->d.edu);
+	ASSERT_EQ(0, vstub_load(params));
+	EXPECT_EQ(0, vstub_count_lines("captured"));
+	/* ... and the function is vstub's as soon as it appears. */
+	ASSERT_EQ(0, sysfs_write("/sys/bus/pci/rescan", "1"));
+	for (i = 0; i < 100 && !pci_driver_is(self->d.edu, "vstub"); i++)
+		vstub_msleep(50);
+	EXPECT_TRUE(pci_driver_is(self->d.edu, "vstub"));
+	ASSERT_EQ(0, vstub_captured_line(self->d.edu, self->line, LINE_LEN));
+	EXPECT_EQ(0, strcmp(self->line + strlen(self->d.edu), " 1234:11e8 bdf -"))
+		TH_LOG("captured: '%s'", self->line);
+	ASSERT_EQ(0, vstub_unload());
+	EXPECT_TRUE(pci_driver_is(self->d.edu, ""));
 }
 
 TEST_F(load, unload_gives_devices_back)

@@ -88,7 +88,8 @@ run 0 "${E[@]}" -- persist list && has "bdf 0000:00:03.0" && has "id 1234:11e8"
 run 0 "${E[@]}" -- --json persist list && has '[{"kind":"bdf","value":"0000:00:03.0"},{"kind":"id","value":"1234:11e8"}]'
 grep -q "^options vstub ids=1234:11e8$" "$T/modprobe.conf" || { echo "FAIL: no options line"; cat "$T/modprobe.conf"; fail=$((fail + 1)); }
 grep -q "^softdep e1000e pre: vstub$" "$T/modprobe.conf" || { echo "FAIL: no softdep"; cat "$T/modprobe.conf"; fail=$((fail + 1)); }
-grep -q "^install vstub " "$T/modprobe.conf" || { echo "FAIL: no install line"; fail=$((fail + 1)); }
+grep -q "^options vstub bdfs=0000:00:03.0$" "$T/modprobe.conf" || { echo "FAIL: no bdfs= line"; cat "$T/modprobe.conf"; fail=$((fail + 1)); }
+grep -q "^install vstub " "$T/modprobe.conf" && { echo "FAIL: install line (vstub applies its options itself)"; fail=$((fail + 1)); }
 run 0 "${E[@]}" -- persist match 0000:00:03.0
 run 1 "${E[@]}" -- persist match 0000:00:04.0
 run 0 "${E[@]}" -- apply --dry-run && has "would capture 0000:00:03.0" && has "would add ID 1234:11e8"
@@ -106,7 +107,30 @@ run 2 "${E[@]}" -- capture 00:03.0 --owner 'x y' && has "malformed owner"
 run 1 "${E[@]}" -- capture 00:03.0 --owner no-such-user-here && has "no user 'no-such-user-here'"
 run 0 "${E[@]}" -- persist del bdf 0000:00:03.0
 run 1 "${E[@]}" -- persist del bdf 0000:00:03.0 && has "not in"
-grep -q softdep "$T/modprobe.conf" && { echo "FAIL: softdep left behind"; fail=$((fail + 1)); }
+grep -q "^softdep" "$T/modprobe.conf" && { echo "FAIL: softdep left behind"; fail=$((fail + 1)); }
+# The README's order: capture first, then persist.  The device is on vstub
+# now; the softdep must name the driver vstub remembered, not vstub.
+mkdir -p "$S/sys/bus/pci/drivers/vstub"
+rm "$S/sys/bus/pci/devices/0000:00:03.0/driver"
+ln -s ../../../../bus/pci/drivers/vstub "$S/sys/bus/pci/devices/0000:00:03.0/driver"
+echo "0000:00:03.0 8086:10d3 bdf e1000e" >"$S/sys/bus/pci/drivers/vstub/captured"
+run 0 "${E[@]}" -- persist add bdf 0000:00:03.0 && has "update-initramfs"
+grep -q "^softdep e1000e pre: vstub$" "$T/modprobe.conf" || { echo "FAIL: no softdep from the remembered driver"; cat "$T/modprobe.conf"; fail=$((fail + 1)); }
+grep -q "^softdep vstub" "$T/modprobe.conf" && { echo "FAIL: softdep on vstub itself"; fail=$((fail + 1)); }
+# The device gone (unplugged, or persist run on another boot): its softdep stays.
+mv "$S/sys/bus/pci/devices/0000:00:03.0" "$T/gone"
+run 0 "${E[@]}" -- persist add id 8086:1234
+grep -q "^softdep e1000e pre: vstub$" "$T/modprobe.conf" || { echo "FAIL: softdep of an absent device dropped"; cat "$T/modprobe.conf"; fail=$((fail + 1)); }
+run 0 "${E[@]}" -- persist del bdf 0000:00:03.0 && has "vstubctl release"
+grep -q "^softdep" "$T/modprobe.conf" && { echo "FAIL: softdep left after del"; cat "$T/modprobe.conf"; fail=$((fail + 1)); }
+run 0 "${E[@]}" -- persist del id 8086:1234
+run 0 "${E[@]}" -- persist add bdf 0000:00:05.0 --owner 0:0
+grep -q "^options vstub bdfs=0000:00:05.0@0:0$" "$T/modprobe.conf" || { echo "FAIL: owner not in bdfs= as numbers"; cat "$T/modprobe.conf"; fail=$((fail + 1)); }
+run 0 "${E[@]}" -- persist del bdf 0000:00:05.0
+run 0 "${E[@]}" -- persist del id 1234:11e8
+[ -e "$T/modprobe.conf" ] && { echo "FAIL: modprobe.d file left with nothing configured"; fail=$((fail + 1)); }
+run 0 "${E[@]}" -- persist add id 1234:11e8
+mv "$T/gone" "$S/sys/bus/pci/devices/0000:00:03.0"
 echo "garbage here" >>"$T/vstub.conf"
 run 1 "${E[@]}" -- persist list && has "vstub.conf:5: unknown keyword"
 
