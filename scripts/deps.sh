@@ -11,7 +11,8 @@ set -euo pipefail
 CACHE=${VSTUB_CACHE:-/var/cache/vstub}
 TOOLS=(qemu-system-x86 busybox-static cpio xz-utils zstd kmod gcc make
        libnl-3-dev libnl-genl-3-dev pkg-config sparse dkms perl
-       linux-source-6.12 ipxe-qemu openssl valgrind)
+       linux-source-6.12 ipxe-qemu openssl valgrind
+       flex bison bc libelf-dev libssl-dev)	# the last line: debug-kernel.sh
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 
