@@ -24,6 +24,7 @@
  * Every VSTUB_SWEEP_CHECK_EVERY runs (default 100) and at the end of each
  * sequence: kmemleak's two scans, and vstub is unloaded and loaded again.
  * The whole sweep stops (and fails) after VSTUB_SWEEP_BUDGET seconds.
+ * VSTUB_SWEEP_ONLY=NAME[,NAME]: only these sequences (the others skip).
  */
 #include <poll.h>
 #include <stdarg.h>
@@ -793,6 +794,9 @@ TEST_F_TIMEOUT(sweep, test, 3000)						\
 	struct ctx *c = &self->c;						\
 	int ret;								\
 										\
+	if (getenv("VSTUB_SWEEP_ONLY") &&					\
+	    !strstr(getenv("VSTUB_SWEEP_ONLY"), #test))				\
+		SKIP(return, "not in VSTUB_SWEEP_ONLY");			\
 	__VA_ARGS__								\
 	ret = sweep(c, #test, fn, &r);						\
 	EXPECT_EQ(0, ret) TH_LOG("%s", r.first);				\
