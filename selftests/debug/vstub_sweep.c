@@ -106,6 +106,9 @@ static int neg_errno(long r)
 
 /* ---- raw generic netlink, no library: every allocation is the kernel's */
 
+/* Touched before the sweep: no page fault of ours in a run. */
+static char nl_buf[65536];
+
 struct nlreq {
 	struct nlmsghdr n;
 	struct genlmsghdr g;
@@ -136,7 +139,7 @@ static void nl_put_str(struct nlreq *r, uint16_t type, const char *s)
 static int nl_talk(struct ctx *c, struct nlreq *r, uint16_t type, uint8_t cmd,
 		   bool dump, uint16_t *family_out)
 {
-	static char buf[65536];
+	char *buf = nl_buf;
 	uint32_t seq = ++c->seq;
 	int err = 1;
 
@@ -154,7 +157,7 @@ static int nl_talk(struct ctx *c, struct nlreq *r, uint16_t type, uint8_t cmd,
 
 		if (poll(&p, 1, NL_TIMEOUT_MS) <= 0)
 			return -EAGAIN;
-		n = recv(c->nl, buf, sizeof(buf), 0);
+		n = recv(c->nl, buf, sizeof(nl_buf), 0);
 		if (n < 0)
 			return -errno;
 		for (h = (void *)buf; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
@@ -530,28 +533,34 @@ static char *kmemleak_check(void)
 	return buf;
 }
 
+/*
+ * The task's fail-nth file, opened once: opening it during a run would add
+ * injection points of its own.
+ */
+static int fail_fd = -1;
+
 static int fail_nth_set(unsigned int n)
 {
 	char s[16];
+	int len = snprintf(s, sizeof(s), "%u", n);
 
-	snprintf(s, sizeof(s), "%u", n);
-	return sysfs_write(FAIL_NTH, s);
+	if (fail_fd < 0)
+		fail_fd = open(FAIL_NTH, O_RDWR | O_CLOEXEC);
+	if (fail_fd < 0)
+		return -errno;
+	return pwrite(fail_fd, s, len, 0) == len ? 0 : -errno;
 }
 
 /* After a run: >0 no injection happened, 0 one did. */
 static long fail_nth_left(void)
 {
 	char s[32] = "";
-	int fd = open(FAIL_NTH, O_RDONLY | O_CLOEXEC);
 	ssize_t n;
 
-	if (fd < 0)
-		return -errno;
-	n = read(fd, s, sizeof(s) - 1);
+	n = pread(fail_fd, s, sizeof(s) - 1, 0);
 	/* The read's own copy to user space may be the injected one. */
 	if (n < 0 && errno == EFAULT)
-		n = 0, strcpy(s, "1");
-	close(fd);
+		return 1;
 	return n < 0 ? -errno : strtol(s, NULL, 10);
 }
 
@@ -703,8 +712,9 @@ static int sweep(struct ctx *c, const char *name, int (*run)(struct ctx *),
 		sysfs_write("/dev/kmsg", mark);
 		c->step = "";
 		c->netlink_step = false;
-		if (fail_nth_set(nth))
-			return -errno;
+		ret = fail_nth_set(nth);
+		if (ret)
+			return ret;
 		err = run(c);
 		left = fail_nth_left();
 		fail_nth_set(0);
@@ -772,6 +782,7 @@ FIXTURE_SETUP(sweep)
 	memset(c, 0, sizeof(*c));
 	vfio_ctx_init(&c->v);
 	c->efd[0] = c->efd[1] = c->nl = -1;
+	memset(nl_buf, 0, sizeof(nl_buf));
 	if (!path_exists(FAIL_NTH) || arm_fault_injection())
 		SKIP(return, "no fault injection in this kernel (%s)", FAIL_NTH);
 	ASSERT_EQ(0, pci_find(EDU_VENDOR, EDU_DEVICE, 0, c->edu, sizeof(c->edu)));
