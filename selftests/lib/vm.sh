@@ -49,7 +49,7 @@ for c in 6.12-debug 6.12-debug-sweep; do
 	CFG_KERNEL[$c]=debug
 	CFG_QEMU[$c]="$VTD $NVME_SRIOV"
 	CFG_APPEND[$c]="log_buf_len=16M kasan_multi_shot"
-	CFG_ENV[$c]="VSTUB_IOMMU=vtd VSTUB_INTREMAP=1 VSTUB_SRIOV=1 VSTUB_DEBUG=1"
+	CFG_ENV[$c]="VSTUB_IOMMU=vtd VSTUB_INTREMAP=1 VSTUB_SRIOV=1 VSTUB_DEBUG=1 VSTUB_TIME_SCALE=4"
 	CFG_SLOW[$c]=4
 done
 CFG_TESTS[6.12-debug-sweep]=vstub_sweep
