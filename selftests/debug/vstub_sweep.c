@@ -61,6 +61,9 @@ __attribute__((constructor)) static void sweep_budget(void)
 
 struct ctx {
 	struct vfio_ctx v;
+	/* vfio_ops, vfio_msix: the device stays open across runs */
+	struct vfio_ctx pv;
+	const char *pv_bdf;
 	void *buf, *huge;
 	size_t huge_len;
 	int efd[2];
@@ -233,99 +236,138 @@ static int nl_cmd(struct ctx *c, uint8_t cmd, bool dump, uint16_t attr,
 
 /* ---- the sequences ---- */
 
-static int seq_vfio(struct ctx *c, const char *bdf, bool msix)
+/* Opening and closing: container, group, device, as a user does it. */
+static int seq_vfio_open(struct ctx *c)
 {
 	struct vfio_device_info info = { .argsz = sizeof(info) };
-	struct vfio_region_info ri = { .argsz = sizeof(ri) };
 	struct vfio_ctx *v = &c->v;
 	int type = VFIO_TYPE1v2_IOMMU;
-	uint8_t *bar;
 
 	STEP(c, "open container", vfio_open_container(v, VSTUB_NODE_DIR));
 	STEP(c, "GET_API_VERSION", neg_errno(ioctl(v->container, VFIO_GET_API_VERSION)));
 	STEP(c, "CHECK_EXTENSION", neg_errno(ioctl(v->container, VFIO_CHECK_EXTENSION, type)));
-	STEP(c, "open group", vfio_open_group(v, VSTUB_NODE_DIR, bdf));
+	STEP(c, "open group", vfio_open_group(v, VSTUB_NODE_DIR, c->edu));
 	STEP(c, "SET_CONTAINER", neg_errno(ioctl(v->group, VFIO_GROUP_SET_CONTAINER,
 						&v->container)));
 	STEP(c, "SET_IOMMU", neg_errno(ioctl(v->container, VFIO_SET_IOMMU, type)));
 	STEP(c, "GET_DEVICE_FD", v->device = neg_errno(ioctl(v->group,
-				VFIO_GROUP_GET_DEVICE_FD, bdf)));
+				VFIO_GROUP_GET_DEVICE_FD, c->edu)));
+	STEP(c, "GET_INFO", neg_errno(ioctl(v->device, VFIO_DEVICE_GET_INFO, &info)));
+	c->step = "close";
+	vfio_ctx_close(v);
+	return 0;
+}
+
+/*
+ * The device fd's and the container's operations on edu, opened once
+ * before the sweep (seq_prepare): region info, BAR mmap, MAP_DMA of 4 KiB
+ * and of a 2 MiB huge page, MSI on and off, reset when offered, UNMAP.
+ */
+static int seq_vfio_ops(struct ctx *c)
+{
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+	struct vfio_region_info ri = { .argsz = sizeof(ri) };
+	struct vfio_ctx *v = &c->pv;
+	uint8_t *bar = NULL;
+	size_t bar_size = 0;
+	int64_t n;
+
 	STEP(c, "GET_INFO", neg_errno(ioctl(v->device, VFIO_DEVICE_GET_INFO, &info)));
 	ri.index = VFIO_PCI_CONFIG_REGION_INDEX;
 	STEP(c, "GET_REGION_INFO", neg_errno(ioctl(v->device,
 				VFIO_DEVICE_GET_REGION_INFO, &ri)));
-	STEP(c, "BAR mmap", vfio_mmap_bar(v->device, 0, &v->bar0, &v->bar0_size));
-	bar = v->bar0;
-	(void)edu_read(bar, 0);
+	STEP(c, "BAR mmap", vfio_mmap_bar(v->device, 0, &bar, &bar_size));
+	c->v.bar0 = bar;	/* unmapped by ctx_cleanup() */
+	c->v.bar0_size = bar_size;
+	c->step = "BAR access";
+	(void)edu_read(bar, EDU_REG_ID);
 
-	if (!msix) {
-		c->step = "mmap 4 KiB";
-		c->buf = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (c->buf == MAP_FAILED) {
-			c->buf = NULL;
-			return -errno;
-		}
-		STEP(c, "MAP_DMA 4 KiB", vfio_map(v->container, c->buf, 0x100000,
-						 4096, VFIO_RW));
-		c->step = "mmap huge page";
-		c->huge_len = HUGE_SZ;
-		c->huge = mmap(NULL, HUGE_SZ, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
-		if (c->huge == MAP_FAILED) {
-			c->huge = NULL;
-			return -errno;
-		}
-		STEP(c, "MAP_DMA 2 MiB huge page", vfio_map(v->container, c->huge,
-							   0x200000, HUGE_SZ,
-							   VFIO_RW));
+	c->step = "mmap 4 KiB";
+	c->buf = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (c->buf == MAP_FAILED) {
+		c->buf = NULL;
+		return -errno;
 	}
+	STEP(c, "MAP_DMA 4 KiB", vfio_map(v->container, c->buf, 0x100000,
+					 4096, VFIO_RW));
+	c->step = "mmap huge page";
+	c->huge_len = HUGE_SZ;
+	c->huge = mmap(NULL, HUGE_SZ, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+	if (c->huge == MAP_FAILED) {
+		c->huge = NULL;
+		return -errno;
+	}
+	STEP(c, "MAP_DMA 2 MiB huge page", vfio_map(v->container, c->huge,
+						   0x200000, HUGE_SZ, VFIO_RW));
 
+	c->step = "eventfd";
+	c->efd[0] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (c->efd[0] < 0)
+		return -errno;
+	STEP(c, "SET_IRQS MSI", vfio_irq_set_fds(v->device,
+			VFIO_PCI_MSI_IRQ_INDEX, 0, 1, c->efd));
+	STEP(c, "SET_IRQS MSI off", vfio_irq_set_none(v->device,
+			VFIO_PCI_MSI_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0));
+	if (info.flags & VFIO_DEVICE_FLAGS_RESET)
+		STEP(c, "RESET", neg_errno(ioctl(v->device, VFIO_DEVICE_RESET)));
+
+	c->step = "UNMAP_DMA 4 KiB";
+	n = vfio_unmap(v->container, 0x100000, 4096, 0);
+	if (n < 0)
+		return n;
+	c->step = "UNMAP_DMA 2 MiB";
+	n = vfio_unmap(v->container, 0x200000, HUGE_SZ, 0);
+	return n < 0 ? n : 0;
+}
+
+/* MSI-X on e1000e (opened once before the sweep): two vectors, off, reset. */
+static int seq_vfio_msix(struct ctx *c)
+{
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+	struct vfio_ctx *v = &c->pv;
+
+	STEP(c, "GET_INFO", neg_errno(ioctl(v->device, VFIO_DEVICE_GET_INFO, &info)));
 	c->step = "eventfd";
 	for (int i = 0; i < 2; i++) {
 		c->efd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (c->efd[i] < 0)
 			return -errno;
 	}
-	if (msix) {
-		STEP(c, "SET_IRQS MSI-X", vfio_irq_set_fds(v->device,
-				VFIO_PCI_MSIX_IRQ_INDEX, 0, 2, c->efd));
-		STEP(c, "SET_IRQS MSI-X off", vfio_irq_set_none(v->device,
-				VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0));
-	} else {
-		STEP(c, "SET_IRQS MSI", vfio_irq_set_fds(v->device,
-				VFIO_PCI_MSI_IRQ_INDEX, 0, 1, c->efd));
-		STEP(c, "SET_IRQS MSI off", vfio_irq_set_none(v->device,
-				VFIO_PCI_MSI_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0));
-	}
+	STEP(c, "SET_IRQS MSI-X", vfio_irq_set_fds(v->device,
+			VFIO_PCI_MSIX_IRQ_INDEX, 0, 2, c->efd));
+	STEP(c, "SET_IRQS MSI-X loopback", vfio_irq_set_none(v->device,
+			VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 2));
+	STEP(c, "SET_IRQS MSI-X off", vfio_irq_set_none(v->device,
+			VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0));
 	if (info.flags & VFIO_DEVICE_FLAGS_RESET)
 		STEP(c, "RESET", neg_errno(ioctl(v->device, VFIO_DEVICE_RESET)));
-
-	if (!msix) {
-		int64_t n;
-
-		c->step = "UNMAP_DMA 4 KiB";
-		n = vfio_unmap(v->container, 0x100000, 4096, 0);
-		if (n < 0)
-			return n;
-		c->step = "UNMAP_DMA 2 MiB";
-		n = vfio_unmap(v->container, 0x200000, HUGE_SZ, 0);
-		if (n < 0)
-			return n;
-	}
-	c->step = "close";
-	vfio_ctx_close(v);
 	return 0;
 }
 
-static int seq_vfio_edu(struct ctx *c)
+/* After a run of the persistent-device sequences: nothing left behind. */
+static void pv_restore(struct ctx *c)
 {
-	return seq_vfio(c, c->edu, false);
+	struct vfio_ctx *v = &c->pv;
+
+	if (v->device < 0)
+		return;
+	vfio_irq_set_none(v->device, VFIO_PCI_MSI_IRQ_INDEX,
+			  VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0);
+	vfio_irq_set_none(v->device, VFIO_PCI_MSIX_IRQ_INDEX,
+			  VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0);
+	vfio_unmap(v->container, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL);
 }
 
-static int seq_vfio_msix(struct ctx *c)
+/* Open the persistent device of vfio_ops / vfio_msix (injection off). */
+static int pv_open(struct ctx *c)
 {
-	return seq_vfio(c, c->nic, true);
+	vfio_ctx_init(&c->pv);
+	if (!c->pv_bdf)
+		return 0;
+	return vfio_open_device(&c->pv, VSTUB_NODE_DIR, c->pv_bdf,
+				VFIO_TYPE1v2_IOMMU);
 }
 
 static int seq_netlink(struct ctx *c)
@@ -391,6 +433,8 @@ static int seq_setup(struct ctx *c)
 		ret = wait_driver(c->nic, "vstub");
 	if (!ret && c->nvme[0] && !(ret = vstub_write("capture", c->nvme)))
 		ret = wait_driver(c->nvme, "vstub");
+	if (!ret)
+		ret = pv_open(c);
 	return ret;
 }
 
@@ -423,7 +467,10 @@ static int sweep_restore(struct ctx *c)
 /* Unload vstub: every device back to the driver it had before. */
 static int seq_teardown(struct ctx *c, char *why, size_t len)
 {
-	int ret = vstub_unload_if_loaded();
+	int ret;
+
+	vfio_ctx_close(&c->pv);
+	ret = vstub_unload_if_loaded();
 
 	if (ret) {
 		snprintf(why, len, "vstub does not unload (%d)", ret);
@@ -574,6 +621,10 @@ static int arm_fault_injection(void)
 		{ "/sys/kernel/debug/failslab/verbose", "2" },
 		{ "/sys/kernel/debug/fail_page_alloc/verbose", "2" },
 		{ "/sys/kernel/debug/fail_usercopy/verbose", "2" },
+		/* Every injection logged, for the expected errno. */
+		{ "/sys/kernel/debug/failslab/verbose_ratelimit_interval_ms", "0" },
+		{ "/sys/kernel/debug/fail_page_alloc/verbose_ratelimit_interval_ms", "0" },
+		{ "/sys/kernel/debug/fail_usercopy/verbose_ratelimit_interval_ms", "0" },
 	};
 	unsigned int i;
 
@@ -720,6 +771,7 @@ static int sweep(struct ctx *c, const char *name, int (*run)(struct ctx *),
 		fail_nth_set(0);
 		step = c->step;
 		ctx_cleanup(c);
+		pv_restore(c);
 		r->runs++;
 		if (sweep_restore(c)) {
 			note(r, "%s nth=%u: the test device stays captured", name, nth);
@@ -762,6 +814,10 @@ static int sweep(struct ctx *c, const char *name, int (*run)(struct ctx *),
 		}
 		if (left > 0)
 			break;	/* this run saw no injection: done */
+		if (!(nth % 50)) {
+			printf("# %s: %u runs so far\n", name, nth);
+			fflush(stdout);
+		}
 		if (every && !(nth % every) && checkpoint(c, name, r, true))
 			return -EIO;
 	}
@@ -781,6 +837,7 @@ FIXTURE_SETUP(sweep)
 
 	memset(c, 0, sizeof(*c));
 	vfio_ctx_init(&c->v);
+	vfio_ctx_init(&c->pv);
 	c->efd[0] = c->efd[1] = c->nl = -1;
 	memset(nl_buf, 0, sizeof(nl_buf));
 	if (!path_exists(FAIL_NTH) || arm_fault_injection())
@@ -820,10 +877,12 @@ TEST_F_TIMEOUT(sweep, test, 3000)						\
 		       r.reports);						\
 }
 
-SWEEP_CASE(vfio_edu, seq_vfio_edu)
+SWEEP_CASE(vfio_open, seq_vfio_open)
+SWEEP_CASE(vfio_ops, seq_vfio_ops, c->pv_bdf = c->edu;)
 SWEEP_CASE(vfio_msix_e1000e, seq_vfio_msix,
 	if (pci_find(E1000E_VENDOR, E1000E_DEVICE, 0, c->nic, sizeof(c->nic)))
-		SKIP(return, "no e1000e");)
+		SKIP(return, "no e1000e");
+	c->pv_bdf = c->nic;)
 SWEEP_CASE(netlink, seq_netlink,
 	if (pci_find(TESTDEV_VENDOR, TESTDEV_DEVICE, 0, c->testdev,
 		     sizeof(c->testdev)))
