@@ -53,11 +53,6 @@ for c in 6.12-debug 6.12-debug-sweep; do
 	CFG_SLOW[$c]=4
 done
 CFG_TESTS[6.12-debug-sweep]=vstub_sweep
-# acpi=noirq: pci_enable_device() at every device open would run ACPICA's
-# _PRT interpreter under injection (hundreds of core-kernel injection points
-# per open, ~3 s a run, and a known ACPICA use-after-free); the sweep needs
-# MSI/MSI-X only.
-CFG_APPEND[6.12-debug-sweep]+=" acpi=noirq"
 
 # Devices present in every guest.
 QEMU_DEVICES="-device edu -device e1000e -device pci-testdev -device ich9-ahci -device qemu-xhci"
