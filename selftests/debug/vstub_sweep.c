@@ -71,6 +71,7 @@ struct ctx {
 	uint16_t family;
 	uint32_t seq;
 	bool reset;
+	unsigned int nth;	/* of the run */
 	const char *step;	/* the step that is running */
 	bool netlink_step;
 	bool socket_step;
@@ -275,6 +276,12 @@ static int seq_vfio_ops(struct ctx *c)
 	struct vfio_ctx *v = &c->pv;
 	uint8_t *bar = NULL;
 	size_t bar_size = 0;
+	/*
+	 * A fresh 4 MiB of IOVA each run: the IOMMU never frees page tables
+	 * on unmap, so reused IOVAs would never again reach iommu_map()'s
+	 * allocations.
+	 */
+	uint64_t iova = (uint64_t)(1 + c->nth % 200) << 22;
 	int64_t n;
 
 	STEP(c, "GET_INFO", neg_errno(ioctl(v->device, VFIO_DEVICE_GET_INFO, &info)));
@@ -294,7 +301,7 @@ static int seq_vfio_ops(struct ctx *c)
 		c->buf = NULL;
 		return -errno;
 	}
-	STEP(c, "MAP_DMA 4 KiB", vfio_map(v->container, c->buf, 0x100000,
+	STEP(c, "MAP_DMA 4 KiB", vfio_map(v->container, c->buf, iova,
 					 4096, VFIO_RW));
 	c->step = "mmap huge page";
 	c->huge_len = HUGE_SZ;
@@ -305,7 +312,7 @@ static int seq_vfio_ops(struct ctx *c)
 		return -errno;
 	}
 	STEP(c, "MAP_DMA 2 MiB huge page", vfio_map(v->container, c->huge,
-						   0x200000, HUGE_SZ, VFIO_RW));
+						   iova + HUGE_SZ, HUGE_SZ, VFIO_RW));
 
 	c->step = "eventfd";
 	c->efd[0] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -319,11 +326,11 @@ static int seq_vfio_ops(struct ctx *c)
 		STEP(c, "RESET", neg_errno(ioctl(v->device, VFIO_DEVICE_RESET)));
 
 	c->step = "UNMAP_DMA 4 KiB";
-	n = vfio_unmap(v->container, 0x100000, 4096, 0);
+	n = vfio_unmap(v->container, iova, 4096, 0);
 	if (n < 0)
 		return n;
 	c->step = "UNMAP_DMA 2 MiB";
-	n = vfio_unmap(v->container, 0x200000, HUGE_SZ, 0);
+	n = vfio_unmap(v->container, iova + HUGE_SZ, HUGE_SZ, 0);
 	return n < 0 ? n : 0;
 }
 
@@ -829,6 +836,7 @@ static int sweep(struct ctx *c, const char *name, int (*run)(struct ctx *),
 		snprintf(mark, sizeof(mark), "<5>vstub-sweep: %s nth=%u\n", name, nth);
 		sysfs_write("/dev/kmsg", mark);
 		c->step = "";
+		c->nth = nth;
 		c->netlink_step = c->socket_step = c->id_capture_failed = false;
 		ret = fail_nth_set(nth);
 		if (ret)
