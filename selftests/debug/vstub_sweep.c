@@ -712,12 +712,15 @@ static bool errno_expected(const struct ctx *c, const char *kind, int err)
 	if (c->socket_step && err == -ENFILE)
 		return true;
 	/*
-	 * The core's errno for any failure: the MSI core's
-	 * msi_handle_pci_fail() for pci_alloc_irq_vectors() (passed through,
-	 * as vfio-pci does), hugetlbfs' reservation for mmap(MAP_HUGETLB).
+	 * The core's errno for any failure: pci_alloc_irq_vectors() gives
+	 * ENOSPC (msi_handle_pci_fail()) or, when the device's MSI domain
+	 * cannot be created, ENODEV (passed through, as vfio-pci does);
+	 * hugetlbfs' reservation for mmap(MAP_HUGETLB) gives ENOSPC.
 	 */
-	if (err == -ENOSPC && (!strncmp(c->step, "SET_IRQS MSI", 12) ||
-			       !strcmp(c->step, "mmap huge page")))
+	if (!strncmp(c->step, "SET_IRQS MSI", 12) &&
+	    (err == -ENOSPC || err == -ENODEV))
+		return true;
+	if (err == -ENOSPC && !strcmp(c->step, "mmap huge page"))
 		return true;
 
 	/* Not logged: an allocation with __GFP_NOWARN (user copies log). */
