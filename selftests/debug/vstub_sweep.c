@@ -451,6 +451,9 @@ static int seq_sriov(struct ctx *c)
 static int sriov_prepare(struct ctx *c)
 {
 	struct ctx n = { .nl = -1, .efd = { -1, -1 } };
+
+	vfio_ctx_init(&n.v);	/* no fd 0 closed by ctx_cleanup() */
+	vfio_ctx_init(&n.pv);
 	int ret;
 
 	ret = nl_open(&n);
@@ -514,6 +517,9 @@ static int sweep_restore(struct ctx *c)
 		ret = -EBUSY;
 	if (c->nvme[0]) {
 		struct ctx n = { .nl = -1, .efd = { -1, -1 } };
+
+	vfio_ctx_init(&n.v);	/* no fd 0 closed by ctx_cleanup() */
+	vfio_ctx_init(&n.pv);
 
 		if (pci_read_ulong(c->nvme, "sriov_numvfs", &vfs))
 			return -EIO;
