@@ -17,6 +17,8 @@
 #   make tests           the static selftests (build/selftests/)
 #   make check           everything CI runs: deps, builds, checkpatch,
 #                        sparse + W=1 on both kernels, DKMS builds, VM tests
+#                        (with the debug kernel and its fail-nth sweep), and
+#                        the debug checks against a broken fixture module
 #   make demo [KVER=K]   boot a VT-d guest and show vstub at work
 #   make bench           vstub vs vfio_iommu_type1 DMA mapping, both kernels
 #   make clean
@@ -101,7 +103,7 @@ check:
 	echo "== kernels: $$kv" && \
 	$(MAKE) -k --no-print-directory VSTUB_KVERS="$$kv" check-build \
 		checkpatch sparse dkms-check user-check ynl-check install-check \
-		bench-smoke selftest host-check
+		bench-smoke selftest debug-fixture host-check
 
 check-build: user tests
 	@for k in $(VSTUB_KVERS); do \
@@ -172,6 +174,11 @@ selftest:
 	@echo "== VM tests"
 	@VSTUB_KVERS="$(VSTUB_KVERS)" $(TOP)/selftests/run $(RUNFLAGS)
 
+# The debug kernel's evaluation must fail on a deliberately broken module.
+debug-fixture:
+	@echo "== debug kernel: the detectors catch a broken fixture module"
+	@$(TOP)/selftests/debug/fixture-check
+
 demo:
 	@$(TOP)/selftests/demo/run $(if $(KVER_GIVEN),--kernel $(KVER_GIVEN))
 
@@ -182,4 +189,4 @@ clean:
 .PHONY: all modules user tests install uninstall deb dkms-install dkms-remove check \
 	install-check host-check \
 	check-build checkpatch sparse dkms-check user-check ynl-check bench-smoke bench \
-	selftest demo clean
+	selftest debug-fixture demo clean

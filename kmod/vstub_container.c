@@ -244,11 +244,11 @@ int vstub_container_attach_group(struct vstub_container *c,
 			ret = -EINVAL;
 			goto err_ranges;
 		}
+		/* As Type1: the IOMMU core's errno (ENOMEM...) reaches the user. */
 		ret = iommu_attach_group(c->domain, group->iommu_group);
 		if (ret) {
 			pr_warn("IOMMU group %d cannot join the container's IOMMU domain (%d)\n",
 				group->id, ret);
-			ret = -EPERM;
 			goto err_ranges;
 		}
 		vstub_container_set_ranges(c, &rs);
@@ -347,7 +347,6 @@ static int vstub_container_set_iommu(struct vstub_container *c,
 		if (ret) {
 			pr_warn("IOMMU group %d cannot join the container's IOMMU domain (%d)\n",
 				group->id, ret);
-			ret = -EPERM;
 			goto err_detach;
 		}
 	}

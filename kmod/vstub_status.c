@@ -291,10 +291,12 @@ int vstub_nl_fill_status(struct sk_buff *skb)
 	struct pci_dev *pdev = NULL;
 	struct vstub_dev *vdev;
 	struct nlattr *nest;
+	struct xarray groups;
 	u32 ncaptured = 0;
-	DEFINE_XARRAY(groups);
 	int ret = 0;
 
+	/* On the stack: xa_init() gives its lock a static lockdep key. */
+	xa_init(&groups);
 	for_each_pci_dev(pdev) {
 		struct iommu_group *group = iommu_group_get(&pdev->dev);
 		u8 mode;
@@ -307,13 +309,20 @@ int vstub_nl_fill_status(struct sk_buff *skb)
 		ntrans += mode == VSTUB_DMA_TRANSLATED ||
 			  mode == VSTUB_DMA_UNMANAGED;
 		nisol += vstub_group_isolated_msi(group, &pdev->dev);
-		if (!xa_insert(&groups, iommu_group_id(group), xa_mk_value(1),
-			       GFP_KERNEL))
+		ret = xa_insert(&groups, iommu_group_id(group), xa_mk_value(1),
+				GFP_KERNEL);
+		if (!ret)
 			ngroups++;
 		u = vstub_nl_iommu_unit(&pdev->dev);
 		if (u && !unit)
 			unit = get_device(u);
 		iommu_group_put(group);
+		if (ret && ret != -EBUSY) {	/* -EBUSY: group seen before */
+			pci_dev_put(pdev);
+			xa_destroy(&groups);
+			goto out;
+		}
+		ret = 0;
 	}
 	xa_destroy(&groups);
 

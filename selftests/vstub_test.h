@@ -13,6 +13,7 @@
  *   VSTUB_IOMMU     vtd | amd | virtio
  *   VSTUB_INTREMAP  1 if interrupt remapping is available, else 0
  *   VSTUB_SRIOV     1 if the NVMe controller offers SR-IOV VFs
+ *   VSTUB_TIME_SCALE factor for time limits (debug kernel: 4)
  */
 #ifndef _VSTUB_TEST_H
 #define _VSTUB_TEST_H
@@ -82,6 +83,17 @@ static inline bool vstub_env_is(const char *name, const char *val)
 static inline const char *vstub_iommu(void)
 {
 	return vstub_env("VSTUB_IOMMU", "");
+}
+
+/*
+ * Factor for time limits that assume Debian's kernel: VSTUB_TIME_SCALE
+ * (the debug kernel's configurations set 4), else 1.
+ */
+static inline int vstub_time_scale(void)
+{
+	int f = atoi(vstub_env("VSTUB_TIME_SCALE", "1"));
+
+	return f > 0 ? f : 1;
 }
 
 static inline void vstub_msleep(unsigned int ms)

@@ -16,8 +16,11 @@ GUEST_MODULES=(e1000e nvme ahci xhci_pci virtio_iommu vfio vfio_pci vfio_iommu_t
 # ---- the configuration matrix --------------------------------------------
 # Each configuration: kernel family (6.1 | 6.12), QEMU arguments, extra
 # kernel command line, and the environment handed to the tests.
-CONFIGS=(6.1-vtd 6.12-vtd 6.1-amd 6.12-amd 6.12-virtio 6.12-vtd-nointremap)
-declare -A CFG_KERNEL CFG_QEMU CFG_APPEND CFG_ENV
+CONFIGS=(6.1-vtd 6.12-vtd 6.1-amd 6.12-amd 6.12-virtio 6.12-vtd-nointremap
+	 6.12-debug 6.12-debug-sweep)
+# CFG_SLOW: factor for the time limits; CFG_TESTS: the test programs of a
+# configuration that runs its own instead of the suite.
+declare -A CFG_KERNEL CFG_QEMU CFG_APPEND CFG_ENV CFG_SLOW CFG_TESTS
 
 NVME_SRIOV="-device nvme-subsys,id=subsys0 -device nvme,serial=deadbeef,subsys=subsys0,sriov_max_vfs=2,sriov_vq_flexible=4,sriov_vi_flexible=2"
 VTD="-machine q35,kernel-irqchip=split -device intel-iommu,intremap=on,caching-mode=on"
@@ -39,6 +42,17 @@ CFG_ENV[6.12-virtio]="VSTUB_IOMMU=virtio VSTUB_INTREMAP=0 VSTUB_SRIOV=1"
 CFG_KERNEL[6.12-vtd-nointremap]=6.12
 CFG_QEMU[6.12-vtd-nointremap]="$VTD_NOIR $NVME_SRIOV"
 CFG_ENV[6.12-vtd-nointremap]="VSTUB_IOMMU=vtd VSTUB_INTREMAP=0 VSTUB_SRIOV=1"
+# The debug kernel (scripts/debug-kernel.sh: KASAN, lockdep, kmemleak, fault
+# injection): the whole suite, and separately (lockdep is off after the
+# first KASAN report of a boot) the fail-nth sweep.
+for c in 6.12-debug 6.12-debug-sweep; do
+	CFG_KERNEL[$c]=debug
+	CFG_QEMU[$c]="$VTD $NVME_SRIOV"
+	CFG_APPEND[$c]="log_buf_len=16M kasan_multi_shot"
+	CFG_ENV[$c]="VSTUB_IOMMU=vtd VSTUB_INTREMAP=1 VSTUB_SRIOV=1 VSTUB_DEBUG=1 VSTUB_TIME_SCALE=4"
+	CFG_SLOW[$c]=4
+done
+CFG_TESTS[6.12-debug-sweep]=vstub_sweep
 
 # Devices present in every guest.
 QEMU_DEVICES="-device edu -device e1000e -device pci-testdev -device ich9-ahci -device qemu-xhci"
@@ -66,6 +80,26 @@ resolve_kernels()
 	done
 }
 
+# Sets KVER_OF[debug], building the debug kernel unless it is cached.
+resolve_debug_kernel()
+{
+	local line
+	line=$("$TOP/scripts/debug-kernel.sh" | tail -n1) || return 1
+	[[ $line == DEBUG_KVER=* ]] || { echo "no debug kernel (debug-kernel.sh said: $line)" >&2; return 1; }
+	KVER_OF[debug]=${line#DEBUG_KVER=}
+}
+
+# The build tree for KVER: the installed headers, or a tree next to the
+# staged kernel (the debug kernel's).
+kdir_of()
+{
+	if [ -d "/lib/modules/$1/build" ]; then
+		echo "/lib/modules/$1/build"
+	else
+		echo "$VSTUB_CACHE/kernel/$1/lib/modules/$1/build"
+	fi
+}
+
 # ---- builds -----------------------------------------------------------------
 # build_module KVER: build/KVER/vstub.ko from a copy of Kbuild and kmod/.
 build_module()
@@ -74,7 +108,7 @@ build_module()
 	mkdir -p "$dir/kmod" "$LOGS"
 	cp -a "$TOP/Kbuild" "$dir/"
 	cp -a "$TOP/kmod/." "$dir/kmod/"
-	if ! make -C "/lib/modules/$k/build" M="$dir" -j"$(nproc)" modules >"$log" 2>&1; then
+	if ! make -C "$(kdir_of "$k")" M="$dir" -j"$(nproc)" modules >"$log" 2>&1; then
 		echo "module build for $k failed ($log):" >&2
 		tail -n 30 "$log" >&2
 		return 1
