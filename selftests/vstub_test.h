@@ -30,6 +30,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/pci_regs.h>
 
 #define VSTUB_MODNAME		"vstub"
 #define VSTUB_DRV_DIR		"/sys/bus/pci/drivers/vstub"
@@ -409,6 +410,36 @@ static inline int pci_probe(const char *bdf)
 }
 
 /* IOMMU group number of @bdf, or -ENOENT if it has none. */
+/* Capture @bdf by address (vstub loaded) and wait until vstub holds it. */
+static inline int vstub_capture_wait(const char *bdf)
+{
+	int i, ret;
+
+	ret = vstub_write("capture", bdf);
+	if (ret)
+		return ret;
+	for (i = 0; i < 100 && !pci_driver_is(bdf, "vstub"); i++)
+		vstub_msleep(50);
+	return pci_driver_is(bdf, "vstub") ? 0 : -ETIMEDOUT;
+}
+
+/* The command register as the device has it (sysfs config); 0xffff if unreadable. */
+static inline uint16_t pci_cmd_phys(const char *bdf)
+{
+	char path[256];
+	uint16_t cmd = 0xffff;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s/config", PCI_DEVICES_DIR, bdf);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return cmd;
+	if (pread(fd, &cmd, sizeof(cmd), PCI_COMMAND) != sizeof(cmd))
+		cmd = 0xffff;
+	close(fd);
+	return cmd;
+}
+
 static inline int pci_iommu_group(const char *bdf)
 {
 	char path[256], link[256], *base;
@@ -494,8 +525,11 @@ static inline int kmsg_mark(char *mark, size_t len)
 	return sysfs_write("/dev/kmsg", line);
 }
 
-/* The whole kernel log buffer (malloc'ed, NUL-terminated) or NULL. */
-static inline char *dmesg_read(void)
+/*
+ * The kernel log buffer read with syslog @action (3: READ_ALL, 4:
+ * READ_CLEAR), malloc'ed and NUL-terminated, or NULL.
+ */
+static inline char *klog_read(int action)
 {
 	int size = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
 	char *buf;
@@ -506,13 +540,19 @@ static inline char *dmesg_read(void)
 	buf = malloc(size + 1);
 	if (!buf)
 		return NULL;
-	n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, size);
+	n = klogctl(action, buf, size);
 	if (n < 0) {
 		free(buf);
 		return NULL;
 	}
 	buf[n] = '\0';
 	return buf;
+}
+
+/* The whole kernel log buffer (malloc'ed, NUL-terminated) or NULL. */
+static inline char *dmesg_read(void)
+{
+	return klog_read(3 /* SYSLOG_ACTION_READ_ALL */);
 }
 
 /*

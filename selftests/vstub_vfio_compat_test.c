@@ -65,18 +65,11 @@ static void unbind_vfio_pci(const char *bdf)
 /* Capture @bdf by address into vstub (loaded) and wait for it. */
 static int capture(const char *bdf)
 {
-	int i, ret;
-
 	if (pci_driver_is(bdf, "vstub"))
 		return 0;
 	if (!pci_driver_is(bdf, ""))
 		pci_unbind(bdf);
-	ret = vstub_write("capture", bdf);
-	if (ret)
-		return ret;
-	for (i = 0; i < 100 && !pci_driver_is(bdf, "vstub"); i++)
-		vstub_msleep(50);
-	return pci_driver_is(bdf, "vstub") ? 0 : -ETIMEDOUT;
+	return vstub_capture_wait(bdf);
 }
 
 /*

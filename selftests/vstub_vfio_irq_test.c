@@ -97,38 +97,9 @@ static uint16_t cmd_virt(int device)
 	return cmd;
 }
 
-static uint16_t cmd_phys(const char *bdf)
-{
-	char path[256];
-	uint16_t cmd = 0xffff;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s/config", PCI_DEVICES_DIR, bdf);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return cmd;
-	if (pread(fd, &cmd, sizeof(cmd), PCI_COMMAND) != sizeof(cmd))
-		cmd = 0xffff;
-	close(fd);
-	return cmd;
-}
-
 static int cfg_write16(int device, unsigned int off, uint16_t val)
 {
 	return vfio_cfg_write(device, off, &val, sizeof(val));
-}
-
-/* Capture @bdf by address and wait for vstub to hold it. */
-static int capture(const char *bdf)
-{
-	int i, ret;
-
-	ret = vstub_write("capture", bdf);
-	if (ret)
-		return ret;
-	for (i = 0; i < 100 && !pci_driver_is(bdf, "vstub"); i++)
-		vstub_msleep(50);
-	return pci_driver_is(bdf, "vstub") ? 0 : -ETIMEDOUT;
 }
 
 /* ---- the fixture: edu open through vstub, DMA enabled ------------------- */
@@ -212,7 +183,7 @@ TEST_F_TIMEOUT(irq, irq_info, 120)
 	/* e1000e: PCI Express, MSI-X. */
 	if (pci_find(E1000E_VENDOR, E1000E_DEVICE, 0, nic, BDF_LEN))
 		SKIP(return, "no e1000e in this guest");
-	ASSERT_EQ(0, capture(nic));
+	ASSERT_EQ(0, vstub_capture_wait(nic));
 	vfio_ctx_init(&w);
 	ASSERT_EQ(0, vfio_open_device(&w, VSTUB_NODE_DIR, nic,
 				      VFIO_TYPE1v2_IOMMU));
@@ -417,7 +388,7 @@ TEST_F_TIMEOUT(irq, msix_e1000e, 120)
 
 	if (pci_find(E1000E_VENDOR, E1000E_DEVICE, 0, nic, BDF_LEN))
 		SKIP(return, "no e1000e in this guest");
-	ASSERT_EQ(0, capture(nic));
+	ASSERT_EQ(0, vstub_capture_wait(nic));
 	vfio_ctx_init(&w);
 	ASSERT_EQ(0, vfio_open_device(&w, VSTUB_NODE_DIR, nic,
 				      VFIO_TYPE1v2_IOMMU));
@@ -516,13 +487,13 @@ TEST_F_TIMEOUT(irq, intx, 120)
 
 	ASSERT_EQ(0, vfio_irq_set_fds(dev, VFIO_PCI_INTX_IRQ_INDEX, 0, 1, &fd));
 	EXPECT_EQ(1, irq_lines("vstub-intx[0]"));
-	EXPECT_EQ(0, cmd_phys(self->edu) & PCI_COMMAND_INTX_DISABLE);
+	EXPECT_EQ(0, pci_cmd_phys(self->edu) & PCI_COMMAND_INTX_DISABLE);
 
 	/* Raised: one event, then the line is masked (no storm). */
 	edu_write(self->v.bar0, EDU_REG_IRQ_RAISE, 1);
 	EXPECT_EQ(1, eventfd_wait(fd, IRQ_MS));
 	EXPECT_EQ(0, eventfd_wait(fd, QUIET_MS));
-	EXPECT_TRUE(cmd_phys(self->edu) & PCI_COMMAND_INTX_DISABLE);
+	EXPECT_TRUE(pci_cmd_phys(self->edu) & PCI_COMMAND_INTX_DISABLE);
 	/* Userspace sees its own INTx disable bit, not vstub's. */
 	EXPECT_EQ(0, cmd_virt(dev) & PCI_COMMAND_INTX_DISABLE);
 	/* ... and cannot unmask behind vstub's back. */
@@ -532,16 +503,16 @@ TEST_F_TIMEOUT(irq, intx, 120)
 	cmd &= ~PCI_COMMAND_INTX_DISABLE;
 	EXPECT_EQ(0, cfg_write16(dev, PCI_COMMAND, cmd));
 	EXPECT_EQ(0, cmd_virt(dev) & PCI_COMMAND_INTX_DISABLE);
-	EXPECT_TRUE(cmd_phys(self->edu) & PCI_COMMAND_INTX_DISABLE);
+	EXPECT_TRUE(pci_cmd_phys(self->edu) & PCI_COMMAND_INTX_DISABLE);
 	EXPECT_EQ(0, eventfd_wait(fd, QUIET_MS));
 	/* Other command bits still reach the device. */
-	EXPECT_TRUE(cmd_phys(self->edu) & PCI_COMMAND_MASTER);
+	EXPECT_TRUE(pci_cmd_phys(self->edu) & PCI_COMMAND_MASTER);
 
 	/* Acked, unmasked: quiet; raised again: one more event. */
 	edu_write(self->v.bar0, EDU_REG_IRQ_ACK, 1);
 	EXPECT_EQ(0, vfio_irq_set_none(dev, VFIO_PCI_INTX_IRQ_INDEX,
 				       VFIO_IRQ_SET_ACTION_UNMASK, 0, 1));
-	EXPECT_EQ(0, cmd_phys(self->edu) & PCI_COMMAND_INTX_DISABLE);
+	EXPECT_EQ(0, pci_cmd_phys(self->edu) & PCI_COMMAND_INTX_DISABLE);
 	EXPECT_EQ(0, eventfd_wait(fd, QUIET_MS));
 	edu_write(self->v.bar0, EDU_REG_IRQ_RAISE, 1);
 	EXPECT_EQ(1, eventfd_wait(fd, IRQ_MS));
@@ -577,7 +548,7 @@ TEST_F_TIMEOUT(irq, intx, 120)
 	EXPECT_EQ(0, vfio_irq_set_none(dev, VFIO_PCI_INTX_IRQ_INDEX,
 				       VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0));
 	EXPECT_EQ(0, irq_lines("vstub-"));
-	EXPECT_TRUE(cmd_phys(self->edu) & PCI_COMMAND_INTX_DISABLE);
+	EXPECT_TRUE(pci_cmd_phys(self->edu) & PCI_COMMAND_INTX_DISABLE);
 	EXPECT_EQ(-EINVAL, vfio_irq_set_none(dev, VFIO_PCI_INTX_IRQ_INDEX,
 					     VFIO_IRQ_SET_ACTION_UNMASK, 0, 1));
 }
@@ -665,7 +636,7 @@ TEST_F_TIMEOUT(irq, reset, 120)
 	TH_LOG("nvme reset methods: '%s'", methods);
 	if (!strstr(methods, "flr"))
 		SKIP(return, "NVMe without FLR");
-	ASSERT_EQ(0, capture(nvme));
+	ASSERT_EQ(0, vstub_capture_wait(nvme));
 	vfio_ctx_init(&w);
 	ret = vfio_open_device(&w, VSTUB_NODE_DIR, nvme, VFIO_TYPE1v2_IOMMU);
 	if (ret == -EINVAL && w.device >= 0 && vstub_no_intremap()) {
@@ -698,7 +669,7 @@ TEST_F_TIMEOUT(irq, reset, 120)
 	EXPECT_EQ(0, edu_read(w.bar0, 0x14));
 	EXPECT_EQ(cap0, edu_read(w.bar0, 0x0));
 	EXPECT_TRUE(cmd_virt(w.device) & PCI_COMMAND_MEMORY);
-	EXPECT_TRUE(cmd_phys(nvme) & PCI_COMMAND_MASTER);
+	EXPECT_TRUE(pci_cmd_phys(nvme) & PCI_COMMAND_MASTER);
 	edu_write(w.bar0, 0x14, 0x00460000);
 	EXPECT_EQ(0x00460000, edu_read(w.bar0, 0x14));
 	EXPECT_EQ(1, irq_lines("vstub-msix[0]"));
@@ -812,7 +783,7 @@ TEST_F_TIMEOUT(irq, req, 120)
 
 	/* 4. No REQ eventfd: nobody to ask, released at once. */
 	if (!pci_driver_is(self->edu, "vstub"))
-		ASSERT_EQ(0, capture(self->edu));
+		ASSERT_EQ(0, vstub_capture_wait(self->edu));
 	ASSERT_EQ(0, kmsg_mark(self->mark, sizeof(self->mark)));
 	ASSERT_EQ(0, vfio_open_device(&self->v, VSTUB_NODE_DIR, self->edu,
 				      VFIO_TYPE1v2_IOMMU));
@@ -951,7 +922,7 @@ TEST_F_TIMEOUT(irq, churn, 120)
 			TH_LOG("round %d: %s eventfd count %lld (status 0x%x, cmd 0x%x/0x%x)",
 			       i, index ? "MSI" : "INTx", (long long)got,
 			       edu_read(self->v.bar0, EDU_REG_IRQ_STATUS),
-			       cmd_virt(dev), cmd_phys(self->edu));
+			       cmd_virt(dev), pci_cmd_phys(self->edu));
 		}
 		if (vfio_irq_set_none(dev, index, VFIO_IRQ_SET_ACTION_TRIGGER,
 				      0, 0))

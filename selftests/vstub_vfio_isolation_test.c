@@ -65,23 +65,6 @@ static int cmd_bits(int device, uint16_t bits, bool on)
 	return vfio_cfg_write(device, PCI_COMMAND, &cmd, sizeof(cmd));
 }
 
-/* The command register as the device has it (sysfs config). */
-static uint16_t cmd_phys(const char *bdf)
-{
-	char path[256];
-	uint16_t cmd = 0xffff;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s/config", PCI_DEVICES_DIR, bdf);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return cmd;
-	if (pread(fd, &cmd, sizeof(cmd), PCI_COMMAND) != sizeof(cmd))
-		cmd = 0xffff;
-	close(fd);
-	return cmd;
-}
-
 /* pread/pwrite of a region: the errno, or 0 when all bytes moved. */
 static int region_rw(int device, int index, uint64_t off, void *buf,
 		     size_t len, bool write)
@@ -142,19 +125,6 @@ static void unbind_override(const char *bdf)
 	pci_probe(bdf);
 }
 
-/* Capture @bdf by address into vstub and wait for it. */
-static int capture(const char *bdf)
-{
-	int i, ret;
-
-	ret = vstub_write("capture", bdf);
-	if (ret)
-		return ret;
-	for (i = 0; i < 100 && !pci_driver_is(bdf, "vstub"); i++)
-		vstub_msleep(50);
-	return pci_driver_is(bdf, "vstub") ? 0 : -ETIMEDOUT;
-}
-
 /* MSI-X capability of @bdf: table BIR and offset; 0 or -errno. */
 static int msix_table(const char *bdf, int *bir, uint32_t *off)
 {
@@ -188,18 +158,17 @@ static int msix_table(const char *bdf, int *bir, uint32_t *off)
 }
 
 /*
- * MSI-X table entry @i of @bdf as the device holds it, read through the
- * PCI core's sysfs resource file (not through the VFIO provider).
+ * Map MSI-X table entry @i of @bdf through the PCI core's sysfs resource
+ * file (not through the VFIO provider): @p points at it, @map and @len are
+ * what munmap() takes.
  */
-static int msix_entry(const char *bdf, unsigned int i, uint32_t ent[4])
+static int msix_entry_map(const char *bdf, unsigned int i, int prot,
+			  volatile uint32_t **p, uint8_t **map, size_t *len)
 {
+	long pg = sysconf(_SC_PAGESIZE);
 	char path[256];
 	uint32_t off = 0;
-	long pg = sysconf(_SC_PAGESIZE);
-	volatile uint32_t *p;
-	uint8_t *map;
-	int fd, bir = 0, ret, k;
-	size_t len;
+	int fd, bir = 0, ret;
 
 	ret = msix_table(bdf, &bir, &off);
 	if (ret)
@@ -210,12 +179,26 @@ static int msix_entry(const char *bdf, unsigned int i, uint32_t ent[4])
 	if (fd < 0)
 		return -errno;
 	off += i * PCI_MSIX_ENTRY_SIZE;
-	len = (off & (pg - 1)) + PCI_MSIX_ENTRY_SIZE;
-	map = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, off & ~(pg - 1));
+	*len = (off & (pg - 1)) + PCI_MSIX_ENTRY_SIZE;
+	*map = mmap(NULL, *len, prot, MAP_SHARED, fd, off & ~(pg - 1));
 	close(fd);
-	if (map == MAP_FAILED)
+	if (*map == MAP_FAILED)
 		return -errno;
-	p = (volatile uint32_t *)(map + (off & (pg - 1)));
+	*p = (volatile uint32_t *)(*map + (off & (pg - 1)));
+	return 0;
+}
+
+/* MSI-X table entry @i of @bdf as the device holds it. */
+static int msix_entry(const char *bdf, unsigned int i, uint32_t ent[4])
+{
+	volatile uint32_t *p;
+	uint8_t *map;
+	size_t len;
+	int ret, k;
+
+	ret = msix_entry_map(bdf, i, PROT_READ, &p, &map, &len);
+	if (ret)
+		return ret;
 	for (k = 0; k < 4; k++)
 		ent[k] = p[k];
 	munmap(map, len);
@@ -332,30 +315,14 @@ static void *closer_thread(void *arg)
  */
 static int msix_entry_clear(const char *bdf, unsigned int i)
 {
-	long pg = sysconf(_SC_PAGESIZE);
 	volatile uint32_t *p;
-	char path[256];
-	uint32_t off = 0;
-	int fd, bir = 0, ret, k;
 	uint8_t *map;
 	size_t len;
+	int ret, k;
 
-	ret = msix_table(bdf, &bir, &off);
+	ret = msix_entry_map(bdf, i, PROT_READ | PROT_WRITE, &p, &map, &len);
 	if (ret)
 		return ret;
-	snprintf(path, sizeof(path), "%s/%s/resource%d", PCI_DEVICES_DIR, bdf,
-		 bir);
-	fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	off += i * PCI_MSIX_ENTRY_SIZE;
-	len = (off & (pg - 1)) + PCI_MSIX_ENTRY_SIZE;
-	map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-		   off & ~(pg - 1));
-	close(fd);
-	if (map == MAP_FAILED)
-		return -errno;
-	p = (volatile uint32_t *)(map + (off & (pg - 1)));
 	for (k = 0; k < 3; k++)
 		p[k] = 0;
 	munmap(map, len);
@@ -402,7 +369,7 @@ static int open_dev(const FIXTURE_VARIANT(iso) *variant, const char *bdf,
 	if (variant->vfio_pci)
 		ret = bind_to(bdf, "vfio-pci");
 	else
-		ret = pci_driver_is(bdf, "vstub") ? 0 : capture(bdf);
+		ret = pci_driver_is(bdf, "vstub") ? 0 : vstub_capture_wait(bdf);
 	if (ret)
 		return ret;
 	return vfio_open_device(w, node_dir(variant), bdf, VFIO_TYPE1v2_IOMMU);
@@ -466,7 +433,7 @@ TEST_F_TIMEOUT(iso, decode_off, 120)
 
 	/* Decode off: no access reaches the BAR. */
 	ASSERT_EQ(0, cmd_bits(dev, PCI_COMMAND_MEMORY, false));
-	EXPECT_FALSE(cmd_phys(self->edu) & PCI_COMMAND_MEMORY);
+	EXPECT_FALSE(pci_cmd_phys(self->edu) & PCI_COMMAND_MEMORY);
 	EXPECT_EQ(-EIO, region_rw(dev, 0, EDU_REG_ID, &val, 4, false));
 	EXPECT_EQ(-EIO, region_rw(dev, 0, EDU_REG_LIVENESS, &w, 4, true));
 	EXPECT_EQ(-EIO, region_rw(dev, 0, EDU_DEV_BUF, &val, 1, false));
@@ -565,7 +532,7 @@ TEST_F_TIMEOUT(iso, msix_decode_off, 120)
 	ASSERT_EQ(0, cmd_bits(dev, PCI_COMMAND_MEMORY, false));
 	ASSERT_EQ(0, vfio_irq_set_fds(dev, VFIO_PCI_MSIX_IRQ_INDEX, 0, 1,
 				      &efd));
-	EXPECT_FALSE(cmd_phys(self->other) & PCI_COMMAND_MEMORY);
+	EXPECT_FALSE(pci_cmd_phys(self->other) & PCI_COMMAND_MEMORY);
 	ASSERT_EQ(0, cmd_bits(dev, PCI_COMMAND_MEMORY, true));
 	ASSERT_EQ(0, msix_entry(self->other, 0, ent));
 	TH_LOG("entry 0 after set-up: %08x %08x %08x %08x", ent[0], ent[1],
@@ -585,7 +552,7 @@ TEST_F_TIMEOUT(iso, msix_decode_off, 120)
 	ASSERT_EQ(0, cmd_bits(dev, PCI_COMMAND_MEMORY, false));
 	ASSERT_EQ(0, vfio_irq_set_none(dev, VFIO_PCI_MSIX_IRQ_INDEX,
 				       VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0));
-	EXPECT_FALSE(cmd_phys(self->other) & PCI_COMMAND_MEMORY);
+	EXPECT_FALSE(pci_cmd_phys(self->other) & PCI_COMMAND_MEMORY);
 	ASSERT_EQ(0, cmd_bits(dev, PCI_COMMAND_MEMORY, true));
 	ASSERT_EQ(0, msix_entry(self->other, 0, ent));
 	TH_LOG("entry 0 after teardown: %08x %08x %08x %08x", ent[0], ent[1],
@@ -907,7 +874,7 @@ TEST_F_TIMEOUT(iso, sriov_opt_in, 120)
 		SKIP(return, "no SR-IOV device in this configuration");
 	if (pci_find(NVME_VENDOR, NVME_DEVICE, 0, self->pf, BDF_LEN))
 		SKIP(return, "no NVMe in this guest");
-	ASSERT_EQ(0, capture(self->pf));
+	ASSERT_EQ(0, vstub_capture_wait(self->pf));
 	vfio_ctx_init(&w);
 	ret = vfio_open_device(&w, VSTUB_NODE_DIR, self->pf,
 			       VFIO_TYPE1v2_IOMMU);
@@ -957,7 +924,7 @@ TEST_F_TIMEOUT(iso, reset_on_return, 180)
 	c.w = &w;
 
 	/* 1. Closed, then released. */
-	ASSERT_EQ(0, capture(nvme));
+	ASSERT_EQ(0, vstub_capture_wait(nvme));
 	ASSERT_EQ(0, nvme_program(nvme, &w));
 	vfio_ctx_close(&w);
 	ASSERT_EQ(0, vstub_write("release", nvme));
@@ -965,7 +932,7 @@ TEST_F_TIMEOUT(iso, reset_on_return, 180)
 	EXPECT_EQ(0, bar_reg_host(nvme, 0, NVME_REG_CC));
 
 	/* 2. Released while open; the user closes on REQ. */
-	ASSERT_EQ(0, capture(nvme));
+	ASSERT_EQ(0, vstub_capture_wait(nvme));
 	ASSERT_EQ(0, nvme_program(nvme, &w));
 	ASSERT_EQ(0, vfio_irq_set_fds(w.device, VFIO_PCI_REQ_IRQ_INDEX, 0, 1,
 				      &c.efd));
@@ -977,7 +944,7 @@ TEST_F_TIMEOUT(iso, reset_on_return, 180)
 	EXPECT_EQ(0, bar_reg_host(nvme, 0, NVME_REG_CC));
 
 	/* 3. Module unload (an open device file pins the module). */
-	ASSERT_EQ(0, capture(nvme));
+	ASSERT_EQ(0, vstub_capture_wait(nvme));
 	ASSERT_EQ(0, nvme_program(nvme, &w));
 	EXPECT_EQ(-EBUSY, vstub_unload());
 	vfio_ctx_close(&w);
@@ -988,7 +955,7 @@ TEST_F_TIMEOUT(iso, reset_on_return, 180)
 	/* 4. REQ ignored: revoked after release_timeout_ms, still reset. */
 	ASSERT_EQ(0, vstub_load_edu("release_timeout_ms=1000", false,
 				    self->edu));
-	ASSERT_EQ(0, capture(nvme));
+	ASSERT_EQ(0, vstub_capture_wait(nvme));
 	ASSERT_EQ(0, nvme_program(nvme, &w));
 	ASSERT_EQ(0, vfio_irq_set_fds(w.device, VFIO_PCI_REQ_IRQ_INDEX, 0, 1,
 				      &c.efd));
