@@ -26,7 +26,7 @@
 
 /*
  * vstub_p2p_lock: protects every vstub_vdev.p2p_list and the
- * vstub_p2p.vdev pointers; a leaf, see the lock order in vstub_vfio.h.
+ * vstub_p2p.vdev pointers; a leaf, see the lock order in vstub.h.
  */
 static DEFINE_MUTEX(vstub_p2p_lock);
 

@@ -19,27 +19,8 @@
  *                    reference to the group *file*, so a group file is only
  *                    released once all its device files are closed.
  *
- * Lock order (outer first):
- *   device_lock(&pdev->dev) -> vstub_groups_lock -> vstub_group.lock
- *   vstub_group.lock -> vstub_vdev.lock       (opening a device file)
- *   vstub_group.lock -> vstub_container.lock  (attach, detach, teardown)
- *   vstub_container.lock -> the IOMMU group's own mutex
- *   vstub_vdev.lock is never held while taking a group or container lock.
- *   vstub_vdev.lock -> vstub_irqs.lock (a leaf spinlock, see vstub_irq.c;
- *   also taken by the INTx handler and the PCI error callback)
- *   vstub_container.lock -> vstub_vdev.lock (peer-to-peer MAP_DMA of a BAR)
- *   vstub_p2p_lock is a leaf mutex (under vstub_vdev.lock, and under
- *   vstub_container.lock at unmap).
- *   vstub_vdev.holders_lock is a leaf spinlock (it may be taken under
- *   vstub_devs_lock and vstub_group.lock by the netlink reports).
- *   (the PCI core takes device_lock around probe/remove; vstub never
- *   sleeps on a device_lock from its file operations, it only uses the
- *   try-variants of the PCI reset helpers; the remove path, which holds
- *   device_lock, resets with pci_reset_function_locked().)
- *   vstub_container.lock may be held while taking an mm's mmap_lock
- *   (pinning, locked_vm accounting); nothing of vstub is taken under an
- *   mmap_lock except vstub_vdev.lock in the BAR mmap handler, and no
- *   user copy is made while holding vstub_vdev.lock.
+ * Locks: each one's comment says what it protects; their order is in the
+ * one comment of vstub.h.
  */
 #ifndef _VSTUB_VFIO_H
 #define _VSTUB_VFIO_H
