@@ -98,9 +98,17 @@ dkms-remove:
 
 # ---- checks -----------------------------------------------------------------
 
+# The two long preparations start in the background at once, each under
+# its own lock: the debug kernel's build (niced; most other checks here use
+# one core) and the host test's Debian image (mostly downloads); the steps
+# that need them wait for the lock, and build or report themselves if the
+# background attempt failed.
 check:
 	@kv=$$($(TOP)/scripts/deps.sh | tail -n1) && kv=$${kv#KVERS=} && \
-	echo "== kernels: $$kv" && \
+	echo "== kernels: $$kv" && mkdir -p $(TOP)/build && \
+	{ $(TOP)/scripts/debug-kernel.sh >$(TOP)/build/debug-kernel.log 2>&1 & } && \
+	{ VSTUB_KVERS="$$kv" $(TOP)/selftests/host/run --image-only \
+		>$(TOP)/build/host-image.log 2>&1 & } && \
 	$(MAKE) -k --no-print-directory VSTUB_KVERS="$$kv" check-build \
 		checkpatch sparse dkms-check user-check ynl-check install-check \
 		bench-smoke selftest debug-fixture host-check
