@@ -80,31 +80,27 @@ for k in "${KVERS[@]}"; do
 	touch "$dest/.done"
 done
 
-# kselftest harness headers and checkpatch from the 6.12 source tarball.
-ks="$CACHE/kselftest"
-if [ ! -f "$ks/.done" ]; then
+# from_source DIR WHAT PATTERN...: the files of the 6.12 source tarball that
+# match the patterns, into DIR (once: DIR/.done marks it).
+from_source() {
+	local dir=$1 what=$2 tarball
+	shift 2
+	[ -f "$dir/.done" ] && return 0
 	tarball=$(ls /usr/src/linux-source-6.12.tar.* | head -n1)
-	log "extracting kselftest headers and checkpatch from $tarball"
-	rm -rf "$ks"
-	mkdir -p "$ks"
-	tar -C "$ks" --strip-components=1 --wildcards -xf "$tarball" \
-		'*/tools/testing/selftests/kselftest.h' \
-		'*/tools/testing/selftests/kselftest_harness.h' \
-		'*/scripts/checkpatch.pl' '*/scripts/spelling.txt' \
-		'*/scripts/const_structs.checkpatch'
-	touch "$ks/.done"
-fi
+	log "extracting $what from $tarball"
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	tar -C "$dir" --strip-components=1 --wildcards -xf "$tarball" "$@"
+	touch "$dir/.done"
+}
 
+from_source "$CACHE/kselftest" "kselftest headers and checkpatch" \
+	'*/tools/testing/selftests/kselftest.h' \
+	'*/tools/testing/selftests/kselftest_harness.h' \
+	'*/scripts/checkpatch.pl' '*/scripts/spelling.txt' \
+	'*/scripts/const_structs.checkpatch'
 # The kernel's YNL schemas and library, for the spec check (make ynl-check).
-ynl="$CACHE/ynl"
-if [ ! -f "$ynl/.done" ]; then
-	tarball=$(ls /usr/src/linux-source-6.12.tar.* | head -n1)
-	log "extracting the YNL netlink schemas from $tarball"
-	rm -rf "$ynl"
-	mkdir -p "$ynl"
-	tar -C "$ynl" --strip-components=1 --wildcards -xf "$tarball" \
-		'*/Documentation/netlink/genetlink*.yaml' '*/tools/net/ynl/lib/*'
-	touch "$ynl/.done"
-fi
+from_source "$CACHE/ynl" "the YNL netlink schemas" \
+	'*/Documentation/netlink/genetlink*.yaml' '*/tools/net/ynl/lib/*'
 
 echo "KVERS=${KVERS[*]}"
