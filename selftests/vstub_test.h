@@ -410,6 +410,24 @@ static inline int pci_probe(const char *bdf)
 }
 
 /* IOMMU group number of @bdf, or -ENOENT if it has none. */
+/* VmLck of process @pid in kB (what the kernel counts as its locked_vm), or -1. */
+static inline long vstub_vmlck_kb(pid_t pid)
+{
+	char path[64], line[256];
+	long val = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "VmLck:", 6))
+			val = atol(line + 6);
+	fclose(f);
+	return val;
+}
+
 /* Capture @bdf by address (vstub loaded) and wait until vstub holds it. */
 static inline int vstub_capture_wait(const char *bdf)
 {

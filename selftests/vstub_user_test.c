@@ -163,24 +163,6 @@ out:
 
 /* ---- helpers -------------------------------------------------------------- */
 
-/* VmLck of process @pid in kB, or -1. */
-static long vmlck_kb(pid_t pid)
-{
-	char path[64], line[256];
-	long val = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "VmLck:", 6))
-			val = atol(line + 6);
-	fclose(f);
-	return val;
-}
-
 /* Owner and mode of a node, or -errno. */
 static int node_stat(const char *path, uid_t *uid, gid_t *gid, mode_t *mode)
 {
@@ -511,7 +493,7 @@ static int memlock_child(const char *edu, int cmd_fd, int ack_fd)
 				       IOVA_A + n * PG, STEP_PAGES * PG, VFIO_RW);
 			n += STEP_PAGES;
 		} else if (c == 'x') {	/* everything up to the limit, and one more */
-			long room = LIMIT_PAGES - vmlck_kb(getpid()) * 1024 / (long)PG;
+			long room = LIMIT_PAGES - vstub_vmlck_kb(getpid()) * 1024 / (long)PG;
 
 			ret = room > 0 && n + room <= LIMIT_PAGES ?
 			      vfio_map(v.container, buf + n * PG,
@@ -565,7 +547,7 @@ TEST_F(user, memlock_report)
 	EXPECT_EQ(LIMIT_PAGES * PG, r.h[0].limit);
 	EXPECT_EQ(0, r.h[0].ipc_lock);
 	EXPECT_EQ(0, r.pinned);
-	base_kb = vmlck_kb(pid);
+	base_kb = vstub_vmlck_kb(pid);
 	ASSERT_LE(0, base_kb);
 	EXPECT_EQ((uint64_t)base_kb * 1024 / PG, r.h[0].locked_pages);
 
@@ -578,7 +560,7 @@ TEST_F(user, memlock_report)
 		ASSERT_EQ(1, r.nh);
 		/* the kernel's own numbers, three ways */
 		EXPECT_EQ(round * STEP_PAGES, r.pinned);
-		EXPECT_EQ((uint64_t)vmlck_kb(pid) * 1024 / PG, r.h[0].locked_pages);
+		EXPECT_EQ((uint64_t)vstub_vmlck_kb(pid) * 1024 / PG, r.h[0].locked_pages);
 		EXPECT_EQ((uint64_t)base_kb * 1024 / PG + round * STEP_PAGES,
 			  r.h[0].locked_pages);
 	}
@@ -605,7 +587,7 @@ TEST_F(user, memlock_report)
 	ASSERT_EQ(0, nl_cmd(VSTUB_CMD_DEV_GET, self->edu, -1, &r));
 	EXPECT_EQ(LIMIT_PAGES - base_kb * 1024 / (long)PG, r.pinned);
 	EXPECT_EQ(LIMIT_PAGES, r.h[0].locked_pages);
-	EXPECT_EQ((uint64_t)vmlck_kb(pid) * 1024 / PG, r.h[0].locked_pages);
+	EXPECT_EQ((uint64_t)vstub_vmlck_kb(pid) * 1024 / PG, r.h[0].locked_pages);
 
 	c = 'q';
 	ASSERT_EQ(1, write(cmd[1], &c, 1));

@@ -71,22 +71,6 @@ static long pins_settle(long want)
 	return now;
 }
 
-/* VmLck of this process in kB, or -1. */
-static long vmlck_kb(void)
-{
-	char line[256];
-	long val = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "VmLck:", 6))
-			val = atol(line + 6);
-	fclose(f);
-	return val;
-}
-
 static void *alloc_buf(size_t size, int fill)
 {
 	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
@@ -196,7 +180,7 @@ FIXTURE_SETUP(dma)
 	ASSERT_EQ(0, vstub_load_edu(NULL, false, self->edu));
 	ASSERT_EQ(0, kmsg_mark(self->mark, sizeof(self->mark)));
 	self->pins0 = pins_held();
-	self->lck0 = vmlck_kb();
+	self->lck0 = vstub_vmlck_kb(getpid());
 	ASSERT_EQ(0, vfio_open_device(&self->v, VSTUB_NODE_DIR, self->edu,
 				      VFIO_TYPE1v2_IOMMU));
 	ASSERT_EQ(0, vfio_enable_dma(self->v.device));
@@ -390,7 +374,7 @@ TEST_F_TIMEOUT(dma, roundtrip, 120)
 			      VFIO_DMA_MAP_FLAG_READ));
 	ASSERT_EQ(0, vfio_map(self->v.container, self->b, IOVA_B, PG,
 			      VFIO_DMA_MAP_FLAG_WRITE));
-	EXPECT_EQ(self->lck0 + 8, vmlck_kb());
+	EXPECT_EQ(self->lck0 + 8, vstub_vmlck_kb(getpid()));
 	EXPECT_EQ(self->pins0 + 2, pins_held());
 
 	ASSERT_EQ(0, edu_roundtrip(self->v.bar0, IOVA_A, IOVA_B, DMA_LEN));
@@ -403,7 +387,7 @@ TEST_F_TIMEOUT(dma, roundtrip, 120)
 
 	EXPECT_EQ(PG, vfio_unmap(self->v.container, IOVA_A, PG, 0));
 	EXPECT_EQ(PG, vfio_unmap(self->v.container, IOVA_B, PG, 0));
-	EXPECT_EQ(self->lck0, vmlck_kb());
+	EXPECT_EQ(self->lck0, vstub_vmlck_kb(getpid()));
 	EXPECT_EQ(self->pins0, pins_held());
 }
 
@@ -509,7 +493,7 @@ TEST_F_TIMEOUT(dma, map_unmap_errors, 120)
 	EXPECT_EQ(0, vfio_map(c, self->a, IOVA_A, PG, VFIO_RW));
 	EXPECT_EQ(3 * PG, vfio_unmap(c, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL));
 	EXPECT_EQ(self->pins0, pins_held());
-	EXPECT_EQ(self->lck0, vmlck_kb());
+	EXPECT_EQ(self->lck0, vstub_vmlck_kb(getpid()));
 }
 
 TEST_F_TIMEOUT(dma, group_and_container_errors, 120)
@@ -620,10 +604,10 @@ TEST_F_TIMEOUT(dma, close_releases, 120)
 	ASSERT_EQ(0, vfio_map(self->v.container, big, IOVA_C, 64 * PG,
 			      VFIO_RW));
 	ASSERT_EQ(0, vfio_map(self->v.container, self->a, IOVA_A, PG, VFIO_RW));
-	EXPECT_EQ(self->lck0 + 65 * 4, vmlck_kb());
+	EXPECT_EQ(self->lck0 + 65 * 4, vstub_vmlck_kb(getpid()));
 	EXPECT_EQ(self->pins0 + 65, pins_held());
 	vfio_ctx_close(&self->v);
-	EXPECT_EQ(self->lck0, vmlck_kb());
+	EXPECT_EQ(self->lck0, vstub_vmlck_kb(getpid()));
 	EXPECT_EQ(self->pins0, pins_settle(self->pins0));
 }
 
@@ -681,15 +665,15 @@ TEST_F_TIMEOUT(dma, memlock_limit, 120)
 
 		if (!big || drop_ipc_lock() || setrlimit(RLIMIT_MEMLOCK, &rl))
 			_exit(10);
-		lck = vmlck_kb();
+		lck = vstub_vmlck_kb(getpid());
 		if (vfio_map(self->v.container, big, IOVA_C, 64 * PG,
 			     VFIO_RW) != -ENOMEM)
 			_exit(11);
-		if (vmlck_kb() != lck)
+		if (vstub_vmlck_kb(getpid()) != lck)
 			_exit(12);
 		if (vfio_map(self->v.container, big, IOVA_C, 8 * PG, VFIO_RW))
 			_exit(13);
-		if (vmlck_kb() != lck + 32)
+		if (vstub_vmlck_kb(getpid()) != lck + 32)
 			_exit(14);
 		_exit(0);	/* exits with the mapping still in place */
 	}
@@ -699,7 +683,7 @@ TEST_F_TIMEOUT(dma, memlock_limit, 120)
 	EXPECT_TRUE(dmesg_since(self->mark, "RLIMIT_MEMLOCK"));
 	/* The container owns the mapping; this process was never charged. */
 	EXPECT_EQ(self->pins0 + 8, pins_held());
-	EXPECT_EQ(self->lck0, vmlck_kb());
+	EXPECT_EQ(self->lck0, vstub_vmlck_kb(getpid()));
 	EXPECT_EQ(8 * PG, vfio_unmap(self->v.container, 0, 0,
 				     VFIO_DMA_UNMAP_FLAG_ALL));
 	EXPECT_EQ(self->pins0, pins_held());

@@ -158,34 +158,44 @@ static int msix_table(const char *bdf, int *bir, uint32_t *off)
 }
 
 /*
- * Map MSI-X table entry @i of @bdf through the PCI core's sysfs resource
- * file (not through the VFIO provider): @p points at it, @map and @len are
- * what munmap() takes.
+ * Map @len bytes at @off of BAR @bar of @bdf through the PCI core's sysfs
+ * resource file (the host's view, not the VFIO provider's): *@p points at
+ * @off, *@map and *@maplen are what munmap() takes.
  */
-static int msix_entry_map(const char *bdf, unsigned int i, int prot,
-			  volatile uint32_t **p, uint8_t **map, size_t *len)
+static int resource_map(const char *bdf, int bar, uint64_t off, size_t len,
+			int prot, volatile uint32_t **p, uint8_t **map,
+			size_t *maplen)
 {
 	long pg = sysconf(_SC_PAGESIZE);
 	char path[256];
-	uint32_t off = 0;
-	int fd, bir = 0, ret;
+	int fd;
 
-	ret = msix_table(bdf, &bir, &off);
-	if (ret)
-		return ret;
 	snprintf(path, sizeof(path), "%s/%s/resource%d", PCI_DEVICES_DIR, bdf,
-		 bir);
+		 bar);
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	off += i * PCI_MSIX_ENTRY_SIZE;
-	*len = (off & (pg - 1)) + PCI_MSIX_ENTRY_SIZE;
-	*map = mmap(NULL, *len, prot, MAP_SHARED, fd, off & ~(pg - 1));
+	*maplen = (off & (pg - 1)) + len;
+	*map = mmap(NULL, *maplen, prot, MAP_SHARED, fd, off & ~(pg - 1));
 	close(fd);
 	if (*map == MAP_FAILED)
 		return -errno;
 	*p = (volatile uint32_t *)(*map + (off & (pg - 1)));
 	return 0;
+}
+
+/* Map MSI-X table entry @i of @bdf through sysfs (see resource_map()). */
+static int msix_entry_map(const char *bdf, unsigned int i, int prot,
+			  volatile uint32_t **p, uint8_t **map, size_t *len)
+{
+	uint32_t off = 0;
+	int bir = 0, ret;
+
+	ret = msix_table(bdf, &bir, &off);
+	if (ret)
+		return ret;
+	return resource_map(bdf, bir, off + i * PCI_MSIX_ENTRY_SIZE,
+			    PCI_MSIX_ENTRY_SIZE, prot, p, map, len);
 }
 
 /* MSI-X table entry @i of @bdf as the device holds it. */
@@ -208,23 +218,17 @@ static int msix_entry(const char *bdf, unsigned int i, uint32_t ent[4])
 /* 32-bit register @reg of BAR @bar of @bdf, through sysfs (host view). */
 static int64_t bar_reg_host(const char *bdf, int bar, unsigned int reg)
 {
-	long pg = sysconf(_SC_PAGESIZE);
-	char path[256];
+	volatile uint32_t *p;
 	uint8_t *map;
+	size_t len;
 	uint32_t v;
-	int fd;
+	int ret;
 
-	snprintf(path, sizeof(path), "%s/%s/resource%d", PCI_DEVICES_DIR, bdf,
-		 bar);
-	fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	map = mmap(NULL, pg, PROT_READ, MAP_SHARED, fd, reg & ~(pg - 1));
-	close(fd);
-	if (map == MAP_FAILED)
-		return -errno;
-	v = *(volatile uint32_t *)(map + (reg & (pg - 1)));
-	munmap(map, pg);
+	ret = resource_map(bdf, bar, reg, sizeof(v), PROT_READ, &p, &map, &len);
+	if (ret)
+		return ret;
+	v = *p;
+	munmap(map, len);
 	return v;
 }
 
