@@ -157,7 +157,10 @@ build_initramfs()
 # OUTDIR/console.log (ttyS0, kernel), OUTDIR/tap.log (ttyS1, results),
 # OUTDIR/qemu.log, OUTDIR/cmdline.  Returns QEMU's status: 85 when the guest
 # left through vm_exit, 124 on timeout.  With VSTUB_SHELL=1 among the
-# variables the console is on this terminal instead.
+# variables the console is on this terminal instead.  With VM_READY_TMO=N
+# in the environment, a guest whose /init has not reported READY (the
+# distribution's modules loaded, vstub not yet) within N seconds is stopped
+# and boot_vm returns 86, so that the caller may retry it.
 boot_vm()
 {
 	local cfg=$1 out=$2 tmo=$3 k kroot append rc=0 shell=0 serial0
@@ -198,7 +201,20 @@ boot_vm()
 	if [ $shell = 1 ]; then
 		"$@" || rc=$?
 	else
-		timeout -k 5 "$tmo" "$@" </dev/null >"$out/qemu.log" 2>&1 || rc=$?
+		timeout -k 5 "$tmo" "$@" </dev/null >"$out/qemu.log" 2>&1 &
+		local pid=$! waited=0
+		while [ -n "${VM_READY_TMO:-}" ] && kill -0 $pid 2>/dev/null &&
+			! grep -qa '^@@VSTUB@@ READY' "$out/tap.log" 2>/dev/null; do
+			if [ $waited -ge "$VM_READY_TMO" ]; then
+				echo "vstub: no READY from /init after ${waited} s: guest stopped" >>"$out/qemu.log"
+				kill $pid 2>/dev/null
+				wait $pid 2>/dev/null
+				return 86
+			fi
+			sleep 2
+			waited=$((waited + 2))
+		done
+		wait $pid || rc=$?
 	fi
 	return $rc
 }
