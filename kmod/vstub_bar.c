@@ -136,6 +136,45 @@ static bool vstub_bar_excluded(struct vstub_vdev *vdev, int bar, u64 off,
 	return false;
 }
 
+/*
+ * One access at @addr (an iomap cookie: MMIO or port) of the widest size
+ * that @off's alignment and @left allow, little-endian in @buf as in the
+ * device; returns its size.
+ */
+size_t vstub_io_access(void __iomem *addr, u8 *buf, u64 off, size_t left,
+		       bool write)
+{
+	if (left >= 4 && !(off & 3)) {
+		u32 v;
+
+		if (write) {
+			memcpy(&v, buf, 4);
+			iowrite32(le32_to_cpu((__force __le32)v), addr);
+		} else {
+			v = (__force u32)cpu_to_le32(ioread32(addr));
+			memcpy(buf, &v, 4);
+		}
+		return 4;
+	}
+	if (left >= 2 && !(off & 1)) {
+		u16 v;
+
+		if (write) {
+			memcpy(&v, buf, 2);
+			iowrite16(le16_to_cpu((__force __le16)v), addr);
+		} else {
+			v = (__force u16)cpu_to_le16(ioread16(addr));
+			memcpy(buf, &v, 2);
+		}
+		return 2;
+	}
+	if (write)
+		iowrite8(*buf, addr);
+	else
+		*buf = ioread8(addr);
+	return 1;
+}
+
 /* MMIO or port I/O on a BAR, around the MSI-X exclusions. */
 static int vstub_bar_io(struct vstub_vdev *vdev, int bar, u8 *buf,
 			u64 pos, size_t count, bool write)
@@ -157,36 +196,7 @@ static int vstub_bar_io(struct vstub_vdev *vdev, int bar, u8 *buf,
 			continue;
 		}
 		left = min_t(u64, left, run);
-		if (left >= 4 && !(off & 3)) {
-			u32 v;
-
-			n = 4;
-			if (write) {
-				memcpy(&v, buf + done, 4);
-				iowrite32(le32_to_cpu((__force __le32)v), io + off);
-			} else {
-				v = (__force u32)cpu_to_le32(ioread32(io + off));
-				memcpy(buf + done, &v, 4);
-			}
-		} else if (left >= 2 && !(off & 1)) {
-			u16 v;
-
-			n = 2;
-			if (write) {
-				memcpy(&v, buf + done, 2);
-				iowrite16(le16_to_cpu((__force __le16)v), io + off);
-			} else {
-				v = (__force u16)cpu_to_le16(ioread16(io + off));
-				memcpy(buf + done, &v, 2);
-			}
-		} else {
-			n = 1;
-			if (write)
-				iowrite8(buf[done], io + off);
-			else
-				buf[done] = ioread8(io + off);
-		}
-		done += n;
+		done += vstub_io_access(io + off, buf + done, off, left, write);
 	}
 	return 0;
 }
@@ -210,6 +220,34 @@ static int vstub_rom_read(struct vstub_vdev *vdev, u8 *buf, u64 pos,
 	}
 	pci_unmap_rom(vdev->pdev, rom);
 	return 0;
+}
+
+/*
+ * The ROM region's size as vfio-pci reports it: the ROM BAR's size when
+ * it holds a valid image, 0x20000 for a ROM shadowed in the ISA window
+ * that has no BAR address, 0 otherwise.  vdev->lock held (decode is
+ * turned on for the check as for vstub's own MMIO).
+ */
+u64 vstub_bar_rom_size(struct vstub_vdev *vdev)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	struct resource *res = &pdev->resource[PCI_ROM_RESOURCE];
+	void __iomem *rom;
+	size_t size;
+	bool was_off;
+	u64 ret = 0;
+
+	lockdep_assert_held(&vdev->lock);
+	if (!pci_resource_start(pdev, PCI_ROM_RESOURCE))
+		return (res->flags & IORESOURCE_ROM_SHADOW) ? 0x20000 : 0;
+	was_off = vstub_config_memory_enable(vdev);
+	rom = pci_map_rom(pdev, &size);
+	if (rom) {
+		ret = pci_resource_len(pdev, PCI_ROM_RESOURCE);
+		pci_unmap_rom(pdev, rom);
+	}
+	vstub_config_memory_restore(vdev, was_off);
+	return ret;
 }
 
 /*

@@ -283,12 +283,18 @@ static ssize_t vstub_device_rw(struct file *file, char __user *ubuf,
 	else if (index <= VFIO_PCI_ROM_REGION_INDEX)
 		size = vdev->bar_size[index];
 	else
-		size = 0;	/* no VGA region */
+		size = vstub_vga_size(vdev);
 	if (!size || pos >= size)
 		return -EINVAL;
 	if (index == VFIO_PCI_ROM_REGION_INDEX && write)
 		return -EINVAL;
 	count = min_t(u64, count, size - pos);
+	/* The VGA region's ranges have holes between them. */
+	if (index == VFIO_PCI_VGA_REGION_INDEX) {
+		count = vstub_vga_clamp(pos, count);
+		if (!count)
+			return -EINVAL;
+	}
 
 	kbuf = kmalloc(min_t(size_t, count, PAGE_SIZE), GFP_KERNEL);
 	if (!kbuf)
@@ -301,6 +307,11 @@ static ssize_t vstub_device_rw(struct file *file, char __user *ubuf,
 			ret = -EFAULT;
 			break;
 		}
+		if (index == VFIO_PCI_VGA_REGION_INDEX) {
+			/* The VGA arbiter first, then vdev->lock. */
+			ret = vstub_vga_rw(vdev, kbuf, pos + done, chunk, write);
+			goto copied;
+		}
 		mutex_lock(&vdev->lock);
 		if (vdev->revoked)
 			ret = -ENODEV;
@@ -311,6 +322,7 @@ static ssize_t vstub_device_rw(struct file *file, char __user *ubuf,
 			ret = vstub_bar_rw(vdev, index, kbuf, pos + done, chunk,
 					   write);
 		mutex_unlock(&vdev->lock);
+copied:
 		if (ret)
 			break;
 		if (!write && copy_to_user(ubuf + done, kbuf, chunk)) {
@@ -396,11 +408,20 @@ static int vstub_device_get_region_info(struct vstub_vdev *vdev,
 			caps_size = vstub_bar_region_info(vdev, &info, caps);
 		break;
 	case VFIO_PCI_ROM_REGION_INDEX:
-		info.size = vdev->bar_size[PCI_ROM_RESOURCE];
+		/* As vfio-pci: only a ROM with a valid image is offered. */
+		mutex_lock(&vdev->lock);
+		info.size = vdev->revoked ? 0 : vstub_bar_rom_size(vdev);
+		mutex_unlock(&vdev->lock);
 		if (info.size)
 			info.flags = VFIO_REGION_INFO_FLAG_READ;
 		break;
-	default:	/* VGA: not offered */
+	case VFIO_PCI_VGA_REGION_INDEX:
+		/* As vfio-pci: EINVAL where there is no VGA region. */
+		info.size = vstub_vga_size(vdev);
+		if (!info.size)
+			return -EINVAL;
+		info.flags = VFIO_REGION_INFO_FLAG_READ |
+			     VFIO_REGION_INFO_FLAG_WRITE;
 		break;
 	}
 	if (caps_size) {

@@ -242,10 +242,11 @@ int vstub_vfio_add_dev(struct vstub_dev *vd)
 	vdev = vstub_vdev_create(pdev, group);
 	if (IS_ERR(vdev)) {
 		ret = PTR_ERR(vdev);
-		if (created)
-			vstub_group_unregister_locked(group);
-		goto out;
+		goto err_group;
 	}
+	ret = vstub_vga_init(vdev);
+	if (ret)
+		goto err_vdev;
 
 	mutex_lock(&group->lock);
 	list_add_tail(&vdev->group_node, &group->devices);
@@ -268,6 +269,13 @@ out:
 	if (ret)
 		pci_err(pdev, "cannot set up the VFIO interface: %d\n", ret);
 	return ret;
+
+err_vdev:
+	vstub_vdev_put(vdev);
+err_group:
+	if (created)
+		vstub_group_unregister_locked(group);
+	goto out;
 }
 
 void vstub_vfio_remove_dev(struct vstub_dev *vd)
@@ -300,6 +308,7 @@ void vstub_vfio_remove_dev(struct vstub_dev *vd)
 	}
 	mutex_unlock(&vstub_groups_lock);
 
+	vstub_vga_exit(vdev);
 	vd->vfio = NULL;
 	vstub_vdev_put(vdev);
 }

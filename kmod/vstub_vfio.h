@@ -157,7 +157,10 @@ struct vstub_group {
  *               @pba_end) in it
  * @msix_mappable: the group's MSIs are isolated, so the table's pages may
  *               be mmapped (VFIO_REGION_INFO_CAP_MSIX_MAPPABLE)
- * (@bar_size and the MSI-X fields are set at creation, then read-only.)
+ * @is_vga:      a VGA function registered with the VGA arbiter (vstub_vga.c)
+ * @has_vga:     it offers the VGA region (not with disable_vga=1)
+ * (@bar_size, the MSI-X and VGA fields are set at creation, then
+ * read-only.)
  * @holders_lock: a leaf spinlock protecting @holders only, so that
  *               netlink reports never wait for @lock
  * @holders:     the open device files (vstub_dfile.holder_node)
@@ -193,6 +196,8 @@ struct vstub_vdev {
 	u64 pba_start;
 	u64 pba_end;
 	bool msix_mappable;
+	bool is_vga;
+	bool has_vga;
 	spinlock_t holders_lock;
 	struct list_head holders;
 	struct list_head p2p_list;
@@ -251,6 +256,9 @@ void vstub_bar_release_all(struct vstub_vdev *vdev);
 int vstub_bar_rw(struct vstub_vdev *vdev, int index, u8 *buf, u64 pos,
 		 size_t count, bool write);
 int vstub_bar_mmap(struct vstub_vdev *vdev, struct vm_area_struct *vma);
+size_t vstub_io_access(void __iomem *addr, u8 *buf, u64 off, size_t left,
+		       bool write);
+u64 vstub_bar_rom_size(struct vstub_vdev *vdev);
 struct vstub_vdev *vstub_bar_vma_lookup(unsigned long vaddr, u64 size,
 					bool write, phys_addr_t *phys);
 void vstub_bar_zap(struct vstub_vdev *vdev);
@@ -273,6 +281,14 @@ static inline bool vstub_pci_in_d3(struct pci_dev *pdev)
 /* vstub_config_perm.c: past the header, as vfio-pci (vdev->lock held) */
 int vstub_config_perm_init(struct vstub_vdev *vdev);
 void vstub_config_perm_exit(struct vstub_vdev *vdev);
+
+/* vstub_vga.c: the legacy VGA ranges of a VGA function */
+int vstub_vga_init(struct vstub_vdev *vdev);
+void vstub_vga_exit(struct vstub_vdev *vdev);
+u64 vstub_vga_size(struct vstub_vdev *vdev);
+size_t vstub_vga_clamp(u64 pos, size_t count);
+int vstub_vga_rw(struct vstub_vdev *vdev, u8 *buf, u64 pos, size_t count,
+		 bool write);
 int vstub_config_perm_write(struct vstub_vdev *vdev, int where, u32 val,
 			    u32 mask);
 void vstub_config_perm_read(struct vstub_vdev *vdev, int where, u32 *val);
