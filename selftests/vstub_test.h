@@ -428,6 +428,31 @@ static inline long vstub_vmlck_kb(pid_t pid)
 	return val;
 }
 
+/* Bind @bdf to @drv through driver_override (vfio-pci variants). */
+static inline int pci_bind_override(const char *bdf, const char *drv)
+{
+	int ret;
+
+	ret = pci_unbind(bdf);
+	if (ret)
+		return ret;
+	ret = pci_write_attr(bdf, "driver_override", drv);
+	if (ret)
+		return ret;
+	pci_probe(bdf);
+	return pci_wait_driver(bdf, drv, 5000) ? 0 : -ENODEV;
+}
+
+/* Give @bdf, if on vfio-pci, back to the host's choice of driver. */
+static inline void pci_unbind_override(const char *bdf)
+{
+	if (!pci_driver_is(bdf, "vfio-pci"))
+		return;
+	pci_unbind(bdf);
+	pci_write_attr(bdf, "driver_override", "\n");
+	pci_probe(bdf);
+}
+
 /* Capture @bdf by address (vstub loaded) and wait until vstub holds it. */
 static inline int vstub_capture_wait(const char *bdf)
 {

@@ -100,31 +100,6 @@ static int64_t touch_in_child(volatile uint32_t *p)
 	return WEXITSTATUS(status);
 }
 
-/* Bind @bdf to @drv through driver_override (vfio-pci variant). */
-static int bind_to(const char *bdf, const char *drv)
-{
-	int ret;
-
-	ret = pci_unbind(bdf);
-	if (ret)
-		return ret;
-	ret = pci_write_attr(bdf, "driver_override", drv);
-	if (ret)
-		return ret;
-	pci_probe(bdf);
-	return pci_wait_driver(bdf, drv, 5000) ? 0 : -ENODEV;
-}
-
-/* Give @bdf back to the host's choice (vfio-pci variant teardown). */
-static void unbind_override(const char *bdf)
-{
-	if (!pci_driver_is(bdf, "vfio-pci"))
-		return;
-	pci_unbind(bdf);
-	pci_write_attr(bdf, "driver_override", "\n");
-	pci_probe(bdf);
-}
-
 /* MSI-X capability of @bdf: table BIR and offset; 0 or -errno. */
 static int msix_table(const char *bdf, int *bir, uint32_t *off)
 {
@@ -371,7 +346,7 @@ static int open_dev(const FIXTURE_VARIANT(iso) *variant, const char *bdf,
 	int ret;
 
 	if (variant->vfio_pci)
-		ret = bind_to(bdf, "vfio-pci");
+		ret = pci_bind_override(bdf, "vfio-pci");
 	else
 		ret = pci_driver_is(bdf, "vstub") ? 0 : vstub_capture_wait(bdf);
 	if (ret)
@@ -403,7 +378,7 @@ FIXTURE_TEARDOWN(iso)
 {
 	vfio_ctx_close(&self->v);
 	if (self->pf[0] && self->other[0] && variant->vfio_pci)
-		unbind_override(self->other);
+		pci_unbind_override(self->other);
 	if (self->pf[0]) {
 		vstub_unload_if_loaded();
 		pci_write_attr(self->pf, "sriov_numvfs", "0");
@@ -411,9 +386,9 @@ FIXTURE_TEARDOWN(iso)
 		self->other[0] = '\0';
 	}
 	if (variant->vfio_pci) {
-		unbind_override(self->edu);
+		pci_unbind_override(self->edu);
 		if (self->other[0])
-			unbind_override(self->other);
+			pci_unbind_override(self->other);
 	} else {
 		vstub_unload_if_loaded();
 		if (self->nvme_gone)
@@ -994,12 +969,12 @@ TEST_F_TIMEOUT(iso, cache_coherency, 120)
 	/* The reference: vfio-pci with type1 on the same device. */
 	vfio_ctx_close(&self->v);
 	ASSERT_EQ(0, vstub_unload());
-	ASSERT_EQ(0, bind_to(self->edu, "vfio-pci"));
+	ASSERT_EQ(0, pci_bind_override(self->edu, "vfio-pci"));
 	ASSERT_EQ(0, vfio_open_device(&w, VFIO_NODE_DIR, self->edu,
 				      VFIO_TYPE1v2_IOMMU));
 	ref = ioctl(w.container, VFIO_CHECK_EXTENSION, VFIO_DMA_CC_IOMMU);
 	vfio_ctx_close(&w);
-	unbind_override(self->edu);
+	pci_unbind_override(self->edu);
 	EXPECT_EQ(ref, mine);
 }
 

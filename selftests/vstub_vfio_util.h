@@ -174,11 +174,12 @@ static inline int vfio_enable_dma(int device)
 
 /*
  * The whole VFIO sequence for one device: container, group, SET_CONTAINER,
- * SET_IOMMU(@type), GET_DEVICE_FD, BAR0 mmap.  On failure returns -errno
- * and leaves what was opened in @v (vfio_ctx_close() cleans up).
+ * SET_IOMMU(@type), GET_DEVICE_FD (and, in vfio_open_device(), BAR0's
+ * mmap).  On failure returns -errno and leaves what was opened in @v
+ * (vfio_ctx_close() cleans up).
  */
-static inline int vfio_open_device(struct vfio_ctx *v, const char *dir,
-				   const char *bdf, int type)
+static inline int vfio_open_device_fd(struct vfio_ctx *v, const char *dir,
+				      const char *bdf, int type)
 {
 	int ret;
 
@@ -197,9 +198,15 @@ static inline int vfio_open_device(struct vfio_ctx *v, const char *dir,
 	if (ioctl(v->container, VFIO_SET_IOMMU, type))
 		return -errno;
 	v->device = ioctl(v->group, VFIO_GROUP_GET_DEVICE_FD, bdf);
-	if (v->device < 0)
-		return -errno;
-	return vfio_mmap_bar(v->device, 0, &v->bar0, &v->bar0_size);
+	return v->device < 0 ? -errno : 0;
+}
+
+static inline int vfio_open_device(struct vfio_ctx *v, const char *dir,
+				   const char *bdf, int type)
+{
+	int ret = vfio_open_device_fd(v, dir, bdf, type);
+
+	return ret ? ret : vfio_mmap_bar(v->device, 0, &v->bar0, &v->bar0_size);
 }
 
 static inline int vfio_map(int container, void *vaddr, uint64_t iova,
