@@ -11,7 +11,7 @@ BUILD=${VSTUB_BUILD:-$TOP/build}
 LOGS=$BUILD/logs
 
 # Modules every guest loads (with dependencies), before any test runs.
-GUEST_MODULES=(e1000e nvme ahci xhci_pci virtio_iommu vfio vfio_pci vfio_iommu_type1)
+GUEST_MODULES=(e1000e nvme ahci sd_mod xhci_pci bochs virtio_iommu vfio vfio_pci vfio_iommu_type1)
 
 # ---- the configuration matrix --------------------------------------------
 # Each configuration: kernel family (6.1 | 6.12), QEMU arguments, extra
@@ -55,7 +55,12 @@ done
 CFG_TESTS[6.12-debug-sweep]=vstub_sweep
 
 # Devices present in every guest.
-QEMU_DEVICES="-device edu -device e1000e -device pci-testdev -device ich9-ahci -device qemu-xhci"
+# The e1000e is on QEMU's user network, the added ich9-ahci has a disk (a
+# fresh image per boot, boot_vm), the qemu-xhci a keyboard, the std VGA is
+# bochs-drm's (all used by vstub_vfio_devclass_test).
+QEMU_DEVICES="-device edu -netdev user,id=vnet0 -device e1000e,netdev=vnet0 -device pci-testdev \
+-device ich9-ahci,id=vsata -device ide-hd,drive=vsatadisk,bus=vsata.0,serial=vstub-sata \
+-device qemu-xhci,id=vxhci -device usb-kbd,bus=vxhci.0 -device VGA"
 CMDLINE_BASE="console=ttyS0 panic=-1 quiet"
 
 # ---- kernels ----------------------------------------------------------------
@@ -186,6 +191,8 @@ boot_vm()
 	if grep -qs '^CONFIG_DEBUG_KMEMLEAK=y' "$kroot/boot/config-$k"; then
 		append+=" kmemleak=on"
 	fi
+	rm -f "$out/sata.img"
+	truncate -s 8M "$out/sata.img"
 	serial0="-serial file:$out/console.log"
 	[ $shell = 1 ] && serial0="-serial mon:stdio"
 	# shellcheck disable=SC2086 # word splitting of the argument strings is wanted
@@ -194,7 +201,8 @@ boot_vm()
 		$serial0 -serial "file:$out/tap.log" \
 		-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 		-kernel "$kroot/boot/vmlinuz-$k" -initrd "$out/initrd.gz" \
-		-append "$append" ${CFG_QEMU[$cfg]} $QEMU_DEVICES
+		-append "$append" ${CFG_QEMU[$cfg]} \
+		-drive "if=none,id=vsatadisk,format=raw,file=$out/sata.img" $QEMU_DEVICES
 	[ $shell = 1 ] || set -- "$@" -monitor none
 	printf '%q ' "$@" >"$out/cmdline"
 	echo >>"$out/cmdline"
