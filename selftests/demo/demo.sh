@@ -99,6 +99,26 @@ sleep 1
 [ "$(driver_of "$NIC")" = "$NIC_DRV" ] || fail "the NIC did not go back to $NIC_DRV"
 say "  the NIC is back on $(driver_of "$NIC") (network interface: $(ls "/sys/bus/pci/devices/$NIC/net" 2>/dev/null))"
 
+# disks: the host's SCSI disks (sd*), or "none"
+disks() { d=$(ls /sys/block 2>/dev/null | grep '^sd' | tr '\n' ' '); echo "${d:-none}"; }
+# a second ich9-ahci (not the chipset's 1f.2): it has a disk
+AHCI=
+for d in /sys/bus/pci/devices/*; do
+	[ "$(cat "$d/vendor")" = 0x8086 ] && [ "$(cat "$d/device")" = 0x2922 ] &&
+		[ "${d##*/}" != "$SATA" ] && AHCI=${d##*/}
+done
+if [ -n "$AHCI" ]; then
+	say
+	say "--- 6b. A whole SATA controller with its disk ($AHCI, driver $(driver_of "$AHCI"))"
+	say "  the host's disks: $(disks)"
+	run vstubctl capture "$AHCI" || fail "capture $AHCI"
+	say "  the host's disks: $(disks)   (the disk went with its controller)"
+	run vstubctl release "$AHCI" || fail "release $AHCI"
+	i=0
+	while [ $i -lt 50 ] && [ "$(disks)" = none ]; do sleep 0.2; i=$((i + 1)); done
+	say "  the host's disks: $(disks)   (ahci has it again)"
+fi
+
 say
 say "--- 7. What 'vstubctl watch' printed meanwhile"
 kill "$WATCH" 2>/dev/null
