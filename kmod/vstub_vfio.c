@@ -322,7 +322,10 @@ void vstub_vfio_remove_dev(struct vstub_dev *vd)
 	}
 	mutex_unlock(&group->lock);
 
+	/* The netlink reports read vd->vfio under vstub_devs_lock. */
+	mutex_lock(&vstub_devs_lock);
 	vd->vfio = NULL;
+	mutex_unlock(&vstub_devs_lock);
 	vstub_vdev_put(vdev);
 }
 
