@@ -54,7 +54,10 @@ void vstub_nl_bind_from_vdev(struct vstub_dev *vdev, struct vstub_nl_bind *b,
 	b->have_vfio = vfio && vstub_vfio_nl_stats(vdev, &b->vfio);
 }
 
-/* The record of @pdev if vstub has captured it (false if not). */
+/*
+ * The record of @pdev if vstub has captured it, into @b unless NULL
+ * (false if not captured).
+ */
 bool vstub_nl_bind_captured(struct pci_dev *pdev, struct vstub_nl_bind *b,
 			    bool vfio)
 {
@@ -64,7 +67,8 @@ bool vstub_nl_bind_captured(struct pci_dev *pdev, struct vstub_nl_bind *b,
 	mutex_lock(&vstub_devs_lock);
 	list_for_each_entry(vdev, &vstub_devs, node) {
 		if (vdev->pdev == pdev) {
-			vstub_nl_bind_from_vdev(vdev, b, vfio);
+			if (b)
+				vstub_nl_bind_from_vdev(vdev, b, vfio);
 			found = true;
 			break;
 		}
@@ -466,13 +470,22 @@ static int vstub_nl_put_member(struct sk_buff *skb, struct device *dev,
 	bool captured = false, managed = false;
 	struct nlattr *nest;
 
-	device_lock(dev);
-	if (dev->driver) {
-		strscpy(drv, dev->driver->name, sizeof(drv));
-		captured = dev->driver == &vstub_pci_driver.driver;
-		managed = vstub_nl_drv_managed(dev);
+	/*
+	 * A captured member from vstub_devs: its device_lock may be held
+	 * for up to release_timeout_ms by a release waiting for its user.
+	 */
+	if (dev_is_pci(dev) && vstub_nl_is_captured(to_pci_dev(dev))) {
+		strscpy(drv, VSTUB_DRV_NAME, sizeof(drv));
+		captured = true;
+	} else {
+		device_lock(dev);
+		if (dev->driver) {
+			strscpy(drv, dev->driver->name, sizeof(drv));
+			captured = dev->driver == &vstub_pci_driver.driver;
+			managed = vstub_nl_drv_managed(dev);
+		}
+		device_unlock(dev);
 	}
-	device_unlock(dev);
 
 	*blocks = drv[0] && !captured && !managed;
 	if (captured)
