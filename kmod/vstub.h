@@ -5,26 +5,35 @@
  * Lock order (outer first); this is the one place it is written down, every
  * lock's own comment says what it protects:
  *   vstub_ctl_lock -> device_lock(&pdev->dev) -> vstub_devs_lock
- *     -> vstub_group.lock (privileged netlink statistics)
- *   device_lock(&pdev->dev) -> vstub_groups_lock -> vstub_group.lock
+ *   device_lock(&pdev->dev) -> vstub_group.lock -> vstub_groups_lock
  *   vstub_group.lock -> vstub_vdev.lock       (opening a device file)
  *   vstub_group.lock -> vstub_container.lock  (attach, detach, teardown)
  *   vstub_container.lock -> the IOMMU group's own mutex
  *   vstub_container.lock -> vstub_vdev.lock   (peer-to-peer MAP_DMA of a BAR)
- *   vstub_container.lock -> an mm's mmap_lock (pinning, locked_vm); nothing
- *     of vstub is taken under an mmap_lock except vstub_vdev.lock in the BAR
- *     fault handler, and no user copy is made holding vstub_vdev.lock.
+ *   vstub_container.lock -> an mm's mmap_lock (locked_vm when unpinning);
+ *     nothing of vstub is taken under an mmap_lock except vstub_vdev.lock in
+ *     the BAR fault handler, and no user copy is made holding
+ *     vstub_vdev.lock.
  *   vstub_vdev.lock is never held while taking a group or container lock.
+ *   The VGA arbiter's vga_get() (a VGA range, which another VGA user may
+ *     hold for long) -> vstub_vdev.lock (VGA region read/write); never the
+ *     other way round.
  *   Leaves (nothing is taken under them): vstub_ids_lock, vstub_bdfs_lock,
  *   vstub_nl_lock, vstub_p2p_lock (under vstub_vdev.lock, and under
  *   vstub_container.lock at unmap), and the spinlocks vstub_irqs.lock
  *   (under vstub_vdev.lock; also the INTx handler and the PCI error
- *   callback) and vstub_vdev.holders_lock (under vstub_devs_lock and
- *   vstub_group.lock in the netlink reports).
+ *   callback), vstub_vdev.holders_lock and vstub_group.stats_lock (under
+ *   vstub_devs_lock or a device_lock in the netlink reports).
+ * A tenant cannot stall the others: no group or container lock is held
+ * while waiting on userspace (MAP_DMA pins the pages with no vstub lock
+ * held, killably), the ioctls wait for those locks killably, and
+ * vstub_devs_lock and vstub_groups_lock are never held while waiting for
+ * them (the netlink reports read VFIO state under the leaf spinlocks).
  *   The PCI core takes device_lock around probe/remove; vstub never sleeps
  *   on a device_lock from its file operations (only the try-variants of the
  *   PCI reset helpers); the remove path, which holds device_lock, resets
- *   with pci_reset_function_locked().
+ *   with pci_reset_function_locked().  Netlink takes a device_lock only for
+ *   a device vstub has not captured.
  */
 #ifndef _VSTUB_H
 #define _VSTUB_H

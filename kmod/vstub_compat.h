@@ -60,6 +60,18 @@ static inline bool vstub_group_isolated_msi(struct iommu_group *group,
 #endif
 }
 
+/*
+ * Where vstub_group_isolated_msi() may run: 6.3+ asks the group, taking
+ * its mutex, so outside iommu_group_for_each_dev(); 6.1/6.2 ask the
+ * device's IOMMU (dev->iommu), so inside it, where the group's mutex keeps
+ * dev->iommu alive (vstub_status.c).
+ */
+#ifdef VSTUB_HAVE_ISOLATED_MSI
+#define VSTUB_ISOLATED_MSI_TAKES_GROUP_MUTEX	1
+#else
+#define VSTUB_ISOLATED_MSI_TAKES_GROUP_MUTEX	0
+#endif
+
 /* vm_flags became read-only with accessors in 6.3. */
 static inline void vstub_vm_flags_set(struct vm_area_struct *vma,
 				      unsigned long flags)

@@ -28,12 +28,15 @@ void vstub_container_put(struct vstub_container *c)
 	kref_put(&c->kref, vstub_container_release_kref);
 }
 
-bool vstub_container_has_iommu(struct vstub_container *c)
+/* 1 if @c has its IOMMU set, 0 if not, -EINTR on a fatal signal. */
+int vstub_container_has_iommu(struct vstub_container *c)
 {
-	bool ret;
+	int ret;
 
-	mutex_lock(&c->lock);
-	ret = c->domain;
+	ret = mutex_lock_killable(&c->lock);
+	if (ret)
+		return ret;
+	ret = !!c->domain;
 	mutex_unlock(&c->lock);
 	return ret;
 }
@@ -235,7 +238,9 @@ int vstub_container_attach_group(struct vstub_container *c,
 	struct vstub_ranges rs;
 	int ret;
 
-	mutex_lock(&c->lock);
+	ret = mutex_lock_killable(&c->lock);
+	if (ret)
+		return ret;
 	if (c->domain) {
 		ret = vstub_container_calc_ranges(c, c->domain, group, &rs);
 		if (ret)
@@ -316,7 +321,9 @@ static int vstub_container_set_iommu(struct vstub_container *c,
 	if (type != VFIO_TYPE1_IOMMU && type != VFIO_TYPE1v2_IOMMU)
 		return -ENODEV;
 
-	mutex_lock(&c->lock);
+	ret = mutex_lock_killable(&c->lock);
+	if (ret)
+		return ret;
 	if (c->domain || list_empty(&c->groups)) {
 		ret = -EINVAL;
 		goto out_unlock;
@@ -399,7 +406,8 @@ static int vstub_container_check_extension(struct vstub_container *c,
 		return 1;
 	case VFIO_DMA_CC_IOMMU:
 		/* As type1: only once the IOMMU is set, and if enforced. */
-		mutex_lock(&c->lock);
+		if (mutex_lock_killable(&c->lock))
+			return -EINTR;
 		ret = c->domain && c->cache_coherent;
 		mutex_unlock(&c->lock);
 		return ret;
@@ -461,7 +469,9 @@ static int vstub_container_get_info(struct vstub_container *c,
 	if (info.argsz >= offsetofend(struct vfio_iommu_type1_info, cap_offset))
 		minsz = offsetofend(struct vfio_iommu_type1_info, cap_offset);
 
-	mutex_lock(&c->lock);
+	ret = mutex_lock_killable(&c->lock);
+	if (ret)
+		return ret;
 	if (!c->domain) {
 		mutex_unlock(&c->lock);
 		return -EINVAL;
@@ -499,7 +509,6 @@ static int vstub_container_map_dma(struct vstub_container *c,
 	unsigned long minsz = offsetofend(struct vfio_iommu_type1_dma_map,
 					  size);
 	struct vfio_iommu_type1_dma_map map;
-	int ret;
 
 	if (copy_from_user(&map, arg, minsz))
 		return -EFAULT;
@@ -507,10 +516,8 @@ static int vstub_container_map_dma(struct vstub_container *c,
 	    map.flags & ~(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE))
 		return -EINVAL;
 
-	mutex_lock(&c->lock);
-	ret = vstub_dma_map(c, &map);
-	mutex_unlock(&c->lock);
-	return ret;
+	/* vstub_dma_map() takes the lock itself: it pins without it. */
+	return vstub_dma_map(c, &map);
 }
 
 static int vstub_container_unmap_dma(struct vstub_container *c,
@@ -526,7 +533,9 @@ static int vstub_container_unmap_dma(struct vstub_container *c,
 	if (unmap.argsz < minsz || unmap.flags & ~VFIO_DMA_UNMAP_FLAG_ALL)
 		return -EINVAL;
 
-	mutex_lock(&c->lock);
+	ret = mutex_lock_killable(&c->lock);
+	if (ret)
+		return ret;
 	ret = vstub_dma_unmap(c, &unmap);
 	mutex_unlock(&c->lock);
 	if (ret)

@@ -3,10 +3,11 @@
  * vstub_dma.c - the DMA mappings of a container: an rbtree keyed by IOVA,
  * long-term pinning with locked_vm accounting, IOMMU map/unmap.
  *
- * Every function here is called with the container's lock held.  A mapping
- * stores its pinned memory as runs of physically contiguous pages, and maps
- * each run with one iommu_map() call so that the IOMMU core can use the
- * largest page sizes the domain supports (THP, hugetlbfs).
+ * Every function here is called with the container's lock held, except
+ * vstub_dma_map() (MAP_DMA), which pins without it.  A mapping stores its
+ * pinned memory as runs of physically contiguous pages, and maps each run
+ * with one iommu_map() call so that the IOMMU core can use the largest
+ * page sizes the domain supports (THP, hugetlbfs).
  *
  * Peer-to-peer: a MAP_DMA of a BAR mmap of a vstub device maps the BAR's
  * physical range (IOMMU_MMIO, nothing pinned or accounted, as type1 does
@@ -428,28 +429,22 @@ out_unlock:
 	return ret;
 }
 
-int vstub_dma_map(struct vstub_container *c,
-		  struct vfio_iommu_type1_dma_map *map)
+/*
+ * May [@iova, @iova + @size) be mapped from @vaddr in @c now?  Checked
+ * before pinning, and again under the lock before the mapping goes in:
+ * the pages are pinned without the lock, meanwhile the container may have
+ * got another mapping there, lost its IOMMU or got a new one.
+ */
+static int vstub_dma_map_check(struct vstub_container *c, u64 iova, u64 size,
+			       u64 vaddr)
 {
-	u64 iova = map->iova, size = map->size, iova_last, vaddr_last, mask;
-	struct vstub_vdev *vdev;
-	struct vstub_dma *dma;
-	phys_addr_t phys;
-	int prot = 0;
-	int ret;
+	u64 iova_last, vaddr_last, mask;
 
 	lockdep_assert_held(&c->lock);
 	if (!c->domain)
 		return -EINVAL;
-	if (map->flags & VFIO_DMA_MAP_FLAG_READ)
-		prot |= IOMMU_READ;
-	if (map->flags & VFIO_DMA_MAP_FLAG_WRITE)
-		prot |= IOMMU_WRITE;
-	if (!prot)
-		return -EINVAL;
-
 	mask = vstub_dma_min_pgsize(c) - 1;
-	if (!size || (size | iova | map->vaddr) & mask)
+	if (!size || (size | iova | vaddr) & mask)
 		return -EINVAL;
 	/*
 	 * No wrap of either address space: EOVERFLOW as the newest type1
@@ -457,7 +452,7 @@ int vstub_dma_map(struct vstub_container *c,
 	 * selftests expect EOVERFLOW).  vaddr must fit a pointer.
 	 */
 	if (check_add_overflow(iova, size - 1, &iova_last) ||
-	    check_add_overflow(map->vaddr, size - 1, &vaddr_last))
+	    check_add_overflow(vaddr, size - 1, &vaddr_last))
 		return -EOVERFLOW;
 	if (vaddr_last != (unsigned long)vaddr_last ||
 	    (size >> PAGE_SHIFT) > UINT_MAX)
@@ -469,12 +464,47 @@ int vstub_dma_map(struct vstub_container *c,
 		return -ENOSPC;
 	if (!vstub_iova_valid(c->ranges, c->nr_ranges, iova, iova_last))
 		return -EINVAL;
+	return 0;
+}
+
+/*
+ * MAP_DMA, called without the container's lock.  Pinning faults the
+ * user's pages in, which can wait on userspace for as long as it likes
+ * (a userfaultfd range nobody serves, FUSE, a dead NFS server): it runs
+ * with no vstub lock held and ends on a fatal signal, so that a stalled
+ * tenant never holds a lock anyone else waits for.  The mapping then goes
+ * into the IOMMU and the tree under the lock, after the checks are made
+ * again.
+ */
+int vstub_dma_map(struct vstub_container *c,
+		  struct vfio_iommu_type1_dma_map *map)
+{
+	struct vstub_vdev *vdev;
+	struct vstub_dma *dma;
+	phys_addr_t phys;
+	int prot = 0;
+	int ret;
+
+	if (map->flags & VFIO_DMA_MAP_FLAG_READ)
+		prot |= IOMMU_READ;
+	if (map->flags & VFIO_DMA_MAP_FLAG_WRITE)
+		prot |= IOMMU_WRITE;
+	if (!prot)
+		return -EINVAL;
+
+	ret = mutex_lock_killable(&c->lock);
+	if (ret)
+		return ret;
+	ret = vstub_dma_map_check(c, map->iova, map->size, map->vaddr);
+	mutex_unlock(&c->lock);
+	if (ret)
+		return ret;
 
 	dma = kzalloc(sizeof(*dma), GFP_KERNEL_ACCOUNT);
 	if (!dma)
 		return -ENOMEM;
-	dma->iova = iova;
-	dma->size = size;
+	dma->iova = map->iova;
+	dma->size = map->size;
 	dma->vaddr = map->vaddr;
 	dma->prot = prot;
 	dma->runs = &dma->run0;
@@ -483,24 +513,40 @@ int vstub_dma_map(struct vstub_container *c,
 	mmgrab(dma->mm);
 
 	/* A BAR mmap of a vstub device: peer-to-peer. */
-	vdev = vstub_bar_vma_lookup(dma->vaddr, size, prot & IOMMU_WRITE,
+	vdev = vstub_bar_vma_lookup(dma->vaddr, dma->size, prot & IOMMU_WRITE,
 				    &phys);
 	if (IS_ERR(vdev)) {
 		ret = PTR_ERR(vdev);
-	} else if (vdev) {
-		ret = vstub_dma_map_p2p(c, dma, vdev, phys);
-		vstub_vdev_put(vdev);
-	} else {
+		goto err_free;
+	}
+	if (!vdev) {
 		ret = vstub_dma_pin(dma);
-		if (!ret)
-			ret = vstub_dma_iommu_map(c, dma);
+		if (ret)
+			goto err_free;
 	}
-	if (ret) {
-		vstub_dma_free(dma);
-		return ret;
-	}
-	vstub_dma_insert(c, dma);
+
+	ret = mutex_lock_killable(&c->lock);
+	if (ret)
+		goto err_put;
+	ret = vstub_dma_map_check(c, dma->iova, dma->size, dma->vaddr);
+	if (!ret)
+		ret = vdev ? vstub_dma_map_p2p(c, dma, vdev, phys) :
+			     vstub_dma_iommu_map(c, dma);
+	if (!ret)
+		vstub_dma_insert(c, dma);
+	mutex_unlock(&c->lock);
+	if (ret)
+		goto err_put;
+	if (vdev)
+		vstub_vdev_put(vdev);
 	return 0;
+
+err_put:
+	if (vdev)
+		vstub_vdev_put(vdev);
+err_free:
+	vstub_dma_free(dma);
+	return ret;
 }
 
 /*

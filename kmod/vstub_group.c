@@ -66,7 +66,9 @@ void vstub_group_detach_locked(struct vstub_group *group)
 	lockdep_assert_held(&group->lock);
 	vstub_container_detach_group(c, group);
 	iommu_group_release_dma_owner(group->iommu_group);
+	spin_lock(&group->stats_lock);
 	group->container = NULL;
+	spin_unlock(&group->stats_lock);
 	vstub_container_put(c);
 }
 
@@ -85,7 +87,9 @@ static int vstub_group_set_container(struct vstub_group *group, int fd)
 	}
 	c = cfile->private_data;
 
-	mutex_lock(&group->lock);
+	ret = mutex_lock_killable(&group->lock);
+	if (ret)
+		goto out_fput;
 	if (group->container) {
 		ret = -EINVAL;
 		goto out_unlock;
@@ -107,7 +111,9 @@ static int vstub_group_set_container(struct vstub_group *group, int fd)
 		iommu_group_release_dma_owner(group->iommu_group);
 		goto out_unlock;
 	}
+	spin_lock(&group->stats_lock);
 	group->container = c;
+	spin_unlock(&group->stats_lock);
 out_unlock:
 	mutex_unlock(&group->lock);
 out_fput:
@@ -117,9 +123,11 @@ out_fput:
 
 static int vstub_group_unset_container(struct vstub_group *group)
 {
-	int ret = 0;
+	int ret;
 
-	mutex_lock(&group->lock);
+	ret = mutex_lock_killable(&group->lock);
+	if (ret)
+		return ret;
 	if (!group->container)
 		ret = -EINVAL;
 	else if (group->dev_open)
@@ -142,7 +150,8 @@ static int vstub_group_get_status(struct vstub_group *group,
 		return -EINVAL;
 
 	status.flags = 0;
-	mutex_lock(&group->lock);
+	if (mutex_lock_killable(&group->lock))
+		return -EINTR;
 	if (group->container)
 		status.flags |= VFIO_GROUP_FLAGS_CONTAINER_SET;
 	if (!list_empty(&group->devices) && vstub_group_viable(group, true))
@@ -164,10 +173,13 @@ static int vstub_group_get_device_fd(struct file *gfile, char __user *arg)
 	if (IS_ERR(name))
 		return PTR_ERR(name);
 
-	mutex_lock(&group->lock);
-	if (!group->container ||
-	    !vstub_container_has_iommu(group->container)) {
-		fd = -EINVAL;
+	fd = mutex_lock_killable(&group->lock);
+	if (fd)
+		goto out_free;
+	fd = group->container ? vstub_container_has_iommu(group->container) :
+				0;
+	if (fd <= 0) {
+		fd = fd ?: -EINVAL;
 		goto out_unlock;
 	}
 	list_for_each_entry(vdev, &group->devices, group_node) {
@@ -196,6 +208,7 @@ static int vstub_group_get_device_fd(struct file *gfile, char __user *arg)
 	fd_install(fd, dfile);
 out_unlock:
 	mutex_unlock(&group->lock);
+out_free:
 	kfree(name);
 	return fd;
 }
@@ -243,8 +256,12 @@ static int vstub_group_open(struct inode *inode, struct file *file)
 	if (!group)
 		return -ENODEV;
 
-	mutex_lock(&group->lock);
-	if (list_empty(&group->devices))
+	ret = mutex_lock_killable(&group->lock);
+	if (ret) {
+		vstub_group_put(group);
+		return ret;
+	}
+	if (list_empty(&group->devices) || !group->node)
 		ret = -ENODEV;
 	else if (group->opened)
 		ret = -EBUSY;

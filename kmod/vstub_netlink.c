@@ -384,9 +384,15 @@ static int vstub_nl_dev_get(struct sk_buff *skb, struct genl_info *info)
 	pdev = vstub_nl_pdev(info, &ret);
 	if (!pdev)
 		return ret;
-	device_lock(&pdev->dev);
-	vstub_nl_bind_locked(pdev, &b, vstub_nl_sees_vfio(skb));
-	device_unlock(&pdev->dev);
+	/*
+	 * A captured device from vstub_devs: its device_lock may be held for
+	 * up to release_timeout_ms by a release waiting for its user.
+	 */
+	if (!vstub_nl_bind_captured(pdev, &b, vstub_nl_sees_vfio(skb))) {
+		device_lock(&pdev->dev);
+		vstub_nl_bind_locked(pdev, &b, vstub_nl_sees_vfio(skb));
+		device_unlock(&pdev->dev);
+	}
 
 	ret = -ENOMEM;
 	msg = vstub_nl_reply(info, VSTUB_CMD_DEV_GET, &hdr);

@@ -40,6 +40,12 @@ void vstub_nl_bind_from_vdev(struct vstub_dev *vdev, struct vstub_nl_bind *b,
 			     bool vfio);
 void vstub_nl_bind_locked(struct pci_dev *pdev, struct vstub_nl_bind *b,
 			  bool vfio);
+bool vstub_nl_bind_captured(struct pci_dev *pdev, struct vstub_nl_bind *b,
+			    bool vfio);
+static inline bool vstub_nl_is_captured(struct pci_dev *pdev)
+{
+	return vstub_nl_bind_captured(pdev, NULL, false);
+}
 
 int vstub_nl_put_bdf(struct sk_buff *skb, int type, struct pci_dev *pdev);
 int vstub_nl_fill_dev(struct sk_buff *skb, struct pci_dev *pdev,

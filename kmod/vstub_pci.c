@@ -265,14 +265,18 @@ static void vstub_remove(struct pci_dev *pdev)
 {
 	struct vstub_dev *vdev = pci_get_drvdata(pdev);
 
-	mutex_lock(&vstub_devs_lock);
-	list_del(&vdev->node);
-	mutex_unlock(&vstub_devs_lock);
-
 	/* VFs created through vstub go away with their PF's capture. */
 	if (pci_num_vf(pdev) && !pci_vfs_assigned(pdev))
 		pci_disable_sriov(pdev);
+	/*
+	 * This may wait up to release_timeout_ms for userspace to give the
+	 * device back; meanwhile it stays on vstub_devs, so that the netlink
+	 * reports find it there (without waiting for its device_lock).
+	 */
 	vstub_vfio_remove_dev(vdev);
+	mutex_lock(&vstub_devs_lock);
+	list_del(&vdev->node);
+	mutex_unlock(&vstub_devs_lock);
 	pci_set_drvdata(pdev, NULL);
 	pci_info(pdev, "released by vstub\n");
 	pci_dev_put(vdev->pdev);

@@ -6,7 +6,11 @@
  *
  * Everything here reads the kernel's own state (the device's IOMMU group,
  * its current domain, the IOMMU units in the iommu class), not the kernel
- * command line.
+ * command line, and only under the lock or reference that keeps it alive:
+ * a device's IOMMU data under its IOMMU group's mutex while it is still a
+ * member (vstub_nl_iommu_facts()), a driver under the device's lock, what
+ * VFIO users do through vstub's own leaf locks (vstub_vfio_nl_stats()).
+ * Nothing here waits for a lock a VFIO user can hold.
  */
 #include <linux/cred.h>
 #include <linux/device.h>
@@ -48,6 +52,29 @@ void vstub_nl_bind_from_vdev(struct vstub_dev *vdev, struct vstub_nl_bind *b,
 	b->reason = vdev->reason;
 	b->owner = vdev->owner;
 	b->have_vfio = vfio && vstub_vfio_nl_stats(vdev, &b->vfio);
+}
+
+/*
+ * The record of @pdev if vstub has captured it, into @b unless NULL
+ * (false if not captured).
+ */
+bool vstub_nl_bind_captured(struct pci_dev *pdev, struct vstub_nl_bind *b,
+			    bool vfio)
+{
+	struct vstub_dev *vdev;
+	bool found = false;
+
+	mutex_lock(&vstub_devs_lock);
+	list_for_each_entry(vdev, &vstub_devs, node) {
+		if (vdev->pdev == pdev) {
+			if (b)
+				vstub_nl_bind_from_vdev(vdev, b, vfio);
+			found = true;
+			break;
+		}
+	}
+	mutex_unlock(&vstub_devs_lock);
+	return found;
 }
 
 /* Any function's binding; the caller holds @pdev's device_lock. */
@@ -145,12 +172,61 @@ out_free:
 	return ret;
 }
 
-/* The sysfs device of the IOMMU unit translating @dev, if known. */
-static struct device *vstub_nl_iommu_unit(struct device *dev)
+/**
+ * struct vstub_nl_iommu - IOMMU facts of one device
+ * @dev:      the device asked about
+ * @group:    its IOMMU group (the caller's reference)
+ * @found:    @dev was still a member of @group
+ * @unit:     the IOMMU unit translating it (referenced), or NULL
+ * @mode:     VSTUB_DMA_* of the group's current domain
+ * @isolated: its MSIs are isolated
+ */
+struct vstub_nl_iommu {
+	struct device *dev;
+	struct iommu_group *group;
+	bool found;
+	struct device *unit;
+	u8 mode;
+	bool isolated;
+};
+
+/*
+ * Called by iommu_group_for_each_dev() with the group's mutex held.  While
+ * @dev is still on the group's list, its dev->iommu is not freed (the IOMMU
+ * core frees it after taking the device off the list, under or after that
+ * mutex, at hot-remove) and the group's domain is attached (the core
+ * changes it under the mutex; its owner frees it only once detached).
+ */
+static int vstub_nl_iommu_member(struct device *dev, void *data)
 {
-	if (!dev->iommu || !dev->iommu->iommu_dev)
-		return NULL;
-	return dev->iommu->iommu_dev->dev;
+	struct vstub_nl_iommu *f = data;
+
+	if (dev != f->dev)
+		return 0;
+	f->found = true;
+	if (dev->iommu && dev->iommu->iommu_dev && dev->iommu->iommu_dev->dev)
+		f->unit = get_device(dev->iommu->iommu_dev->dev);
+	f->mode = vstub_nl_dma_mode(iommu_get_domain_for_dev(dev));
+	if (!VSTUB_ISOLATED_MSI_TAKES_GROUP_MUTEX)
+		f->isolated = vstub_group_isolated_msi(f->group, dev);
+	return 1;
+}
+
+/*
+ * The IOMMU facts of @dev in @group (a reference the caller holds), read
+ * under the locks that keep them alive; the caller puts @f->unit.  A
+ * device being hot-removed may no longer be found: no unit, no IOMMU.
+ */
+static void vstub_nl_iommu_facts(struct device *dev, struct iommu_group *group,
+				 struct vstub_nl_iommu *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->dev = dev;
+	f->group = group;
+	f->mode = VSTUB_DMA_NO_IOMMU;
+	iommu_group_for_each_dev(group, f, vstub_nl_iommu_member);
+	if (VSTUB_ISOLATED_MSI_TAKES_GROUP_MUTEX && f->found)
+		f->isolated = vstub_group_isolated_msi(group, dev);
 }
 
 /* IOMMU facts of @pdev: group, unit, domain type, MSI isolation. */
@@ -158,23 +234,23 @@ static int vstub_nl_put_iommu(struct sk_buff *skb, struct pci_dev *pdev,
 			      bool resv)
 {
 	struct iommu_group *group = iommu_group_get(&pdev->dev);
-	struct device *unit;
+	struct vstub_nl_iommu f;
 	int ret = -EMSGSIZE;
 
 	if (!group)
 		return nla_put_u8(skb, VSTUB_A_DMA_MODE, VSTUB_DMA_NO_IOMMU) ||
 		       nla_put_u8(skb, VSTUB_A_ISOLATED_MSI, 0) ? -EMSGSIZE : 0;
 
-	unit = vstub_nl_iommu_unit(&pdev->dev);
+	vstub_nl_iommu_facts(&pdev->dev, group, &f);
 	if (nla_put_u32(skb, VSTUB_A_IOMMU_GROUP, iommu_group_id(group)) ||
-	    (unit && nla_put_string(skb, VSTUB_A_IOMMU_UNIT, dev_name(unit))) ||
-	    nla_put_u8(skb, VSTUB_A_DMA_MODE,
-		       vstub_nl_dma_mode(iommu_get_domain_for_dev(&pdev->dev))) ||
-	    nla_put_u8(skb, VSTUB_A_ISOLATED_MSI,
-		       vstub_group_isolated_msi(group, &pdev->dev)))
+	    (f.unit &&
+	     nla_put_string(skb, VSTUB_A_IOMMU_UNIT, dev_name(f.unit))) ||
+	    nla_put_u8(skb, VSTUB_A_DMA_MODE, f.mode) ||
+	    nla_put_u8(skb, VSTUB_A_ISOLATED_MSI, f.isolated))
 		goto out;
 	ret = resv ? vstub_nl_put_resv(skb, group) : 0;
 out:
+	put_device(f.unit);
 	iommu_group_put(group);
 	return ret;
 }
@@ -287,7 +363,7 @@ static int vstub_nl_put_unit(struct device *dev, void *data)
 int vstub_nl_fill_status(struct sk_buff *skb)
 {
 	u32 npci = 0, ngrouped = 0, ntrans = 0, nisol = 0, ngroups = 0;
-	struct device *unit = NULL, *u;
+	struct device *unit = NULL;
 	struct pci_dev *pdev = NULL;
 	struct vstub_dev *vdev;
 	struct nlattr *nest;
@@ -299,23 +375,24 @@ int vstub_nl_fill_status(struct sk_buff *skb)
 	xa_init(&groups);
 	for_each_pci_dev(pdev) {
 		struct iommu_group *group = iommu_group_get(&pdev->dev);
-		u8 mode;
+		struct vstub_nl_iommu f;
 
 		npci++;
 		if (!group)
 			continue;
 		ngrouped++;
-		mode = vstub_nl_dma_mode(iommu_get_domain_for_dev(&pdev->dev));
-		ntrans += mode == VSTUB_DMA_TRANSLATED ||
-			  mode == VSTUB_DMA_UNMANAGED;
-		nisol += vstub_group_isolated_msi(group, &pdev->dev);
+		vstub_nl_iommu_facts(&pdev->dev, group, &f);
+		ntrans += f.mode == VSTUB_DMA_TRANSLATED ||
+			  f.mode == VSTUB_DMA_UNMANAGED;
+		nisol += f.isolated;
 		ret = xa_insert(&groups, iommu_group_id(group), xa_mk_value(1),
 				GFP_KERNEL);
 		if (!ret)
 			ngroups++;
-		u = vstub_nl_iommu_unit(&pdev->dev);
-		if (u && !unit)
-			unit = get_device(u);
+		if (!unit)
+			unit = f.unit;
+		else
+			put_device(f.unit);
 		iommu_group_put(group);
 		if (ret && ret != -EBUSY) {	/* -EBUSY: group seen before */
 			pci_dev_put(pdev);
@@ -393,13 +470,22 @@ static int vstub_nl_put_member(struct sk_buff *skb, struct device *dev,
 	bool captured = false, managed = false;
 	struct nlattr *nest;
 
-	device_lock(dev);
-	if (dev->driver) {
-		strscpy(drv, dev->driver->name, sizeof(drv));
-		captured = dev->driver == &vstub_pci_driver.driver;
-		managed = vstub_nl_drv_managed(dev);
+	/*
+	 * A captured member from vstub_devs: its device_lock may be held
+	 * for up to release_timeout_ms by a release waiting for its user.
+	 */
+	if (dev_is_pci(dev) && vstub_nl_is_captured(to_pci_dev(dev))) {
+		strscpy(drv, VSTUB_DRV_NAME, sizeof(drv));
+		captured = true;
+	} else {
+		device_lock(dev);
+		if (dev->driver) {
+			strscpy(drv, dev->driver->name, sizeof(drv));
+			captured = dev->driver == &vstub_pci_driver.driver;
+			managed = vstub_nl_drv_managed(dev);
+		}
+		device_unlock(dev);
 	}
-	device_unlock(dev);
 
 	*blocks = drv[0] && !captured && !managed;
 	if (captured)
@@ -441,6 +527,7 @@ int vstub_nl_fill_group(struct sk_buff *skb, struct pci_dev *pdev,
 	struct iommu_group *group = iommu_group_get(&pdev->dev);
 	struct vstub_nl_members m = { };
 	bool viable = true, blocks;
+	struct vstub_nl_iommu f;
 	struct nlattr *nest;
 	unsigned int i;
 	int ret;
@@ -457,14 +544,14 @@ int vstub_nl_fill_group(struct sk_buff *skb, struct pci_dev *pdev,
 		goto out_put;
 	}
 	iommu_group_for_each_dev(group, &m, vstub_nl_get_member);
+	vstub_nl_iommu_facts(&pdev->dev, group, &f);
+	put_device(f.unit);
 
 	ret = -EMSGSIZE;
 	if (vstub_nl_put_bdf(skb, VSTUB_A_BDF, pdev) ||
 	    nla_put_u32(skb, VSTUB_A_IOMMU_GROUP, iommu_group_id(group)) ||
-	    nla_put_u8(skb, VSTUB_A_DMA_MODE,
-		       vstub_nl_dma_mode(iommu_get_domain_for_dev(&pdev->dev))) ||
-	    nla_put_u8(skb, VSTUB_A_ISOLATED_MSI,
-		       vstub_group_isolated_msi(group, &pdev->dev)))
+	    nla_put_u8(skb, VSTUB_A_DMA_MODE, f.mode) ||
+	    nla_put_u8(skb, VSTUB_A_ISOLATED_MSI, f.isolated))
 		goto out_free;
 	ret = vstub_nl_put_resv(skb, group);
 	if (ret)

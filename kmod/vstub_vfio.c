@@ -68,9 +68,10 @@ static struct device *vstub_container_node;
 
 /*
  * vstub_groups_lock protects vstub_groups, vstub_group_minors and, of each
- * group, ->node and ->reg_node.  It is also held across the whole of
- * vstub_vfio_add_dev()/vstub_vfio_remove_dev() so that a group cannot be
- * found by a new device while its last one is being removed.
+ * group, ->node and ->reg_node.  It is never held while waiting for a
+ * group's lock (only taken under one): a group emptied by the removal of
+ * its last device leaves the registry under both locks, and a device that
+ * found it before that sees ->node cleared and looks again.
  */
 static DEFINE_MUTEX(vstub_groups_lock);
 static LIST_HEAD(vstub_groups);
@@ -173,6 +174,7 @@ vstub_group_create_locked(struct iommu_group *ig,
 		return ERR_PTR(-ENOMEM);
 	kref_init(&group->kref);
 	mutex_init(&group->lock);
+	spin_lock_init(&group->stats_lock);
 	INIT_LIST_HEAD(&group->devices);
 	INIT_LIST_HEAD(&group->container_node);
 	group->id = iommu_group_id(ig);
@@ -201,9 +203,13 @@ err_put:
 	return ERR_PTR(ret);
 }
 
-/* The group has no captured device left: remove its node. */
+/*
+ * The group has no captured device left: remove its node (group->lock and
+ * vstub_groups_lock held).
+ */
 static void vstub_group_unregister_locked(struct vstub_group *group)
 {
+	lockdep_assert_held(&group->lock);
 	lockdep_assert_held(&vstub_groups_lock);
 	list_del(&group->reg_node);
 	idr_remove(&vstub_group_minors, group->minor);
@@ -219,7 +225,7 @@ int vstub_vfio_add_dev(struct vstub_dev *vd)
 	struct vstub_group *group;
 	struct vstub_vdev *vdev;
 	struct iommu_group *ig;
-	bool created = false;
+	bool created;
 	int ret = 0;
 
 	ig = iommu_group_get(&pdev->dev);
@@ -228,27 +234,51 @@ int vstub_vfio_add_dev(struct vstub_dev *vd)
 		return 0;
 	}
 
+again:
+	created = false;
 	mutex_lock(&vstub_groups_lock);
 	group = vstub_group_find_locked(ig);
 	if (!group) {
 		group = vstub_group_create_locked(ig, &vd->owner);
 		if (IS_ERR(group)) {
+			mutex_unlock(&vstub_groups_lock);
 			ret = PTR_ERR(group);
 			goto out;
 		}
 		created = true;
 	}
+	kref_get(&group->kref);
+	mutex_unlock(&vstub_groups_lock);
 
 	vdev = vstub_vdev_create(pdev, group);
+	if (!IS_ERR(vdev)) {
+		ret = vstub_vga_init(vdev);
+		if (ret) {
+			vstub_vdev_put(vdev);
+			vdev = ERR_PTR(ret);
+		}
+	}
+	mutex_lock(&group->lock);
 	if (IS_ERR(vdev)) {
 		ret = PTR_ERR(vdev);
-		goto err_group;
+		/* Unless another device joined it meanwhile. */
+		if (created && group->node && list_empty(&group->devices)) {
+			mutex_lock(&vstub_groups_lock);
+			vstub_group_unregister_locked(group);
+			mutex_unlock(&vstub_groups_lock);
+		}
+		mutex_unlock(&group->lock);
+		vstub_group_put(group);
+		goto out;
 	}
-	ret = vstub_vga_init(vdev);
-	if (ret)
-		goto err_vdev;
-
-	mutex_lock(&group->lock);
+	if (!group->node) {
+		/* Its last device left and took it out of the registry. */
+		mutex_unlock(&group->lock);
+		vstub_vga_exit(vdev);
+		vstub_vdev_put(vdev);
+		vstub_group_put(group);
+		goto again;
+	}
 	list_add_tail(&vdev->group_node, &group->devices);
 	mutex_unlock(&group->lock);
 	vd->vfio = vdev;
@@ -263,19 +293,12 @@ int vstub_vfio_add_dev(struct vstub_dev *vd)
 	else if (vstub_owner_set(&vd->owner))
 		pci_warn(pdev, "group node %s/%d already exists: it keeps its owner\n",
 			 vfio_compat ? "/dev/vfio" : "/dev/vstub", group->id);
+	vstub_group_put(group);
 out:
-	mutex_unlock(&vstub_groups_lock);
 	iommu_group_put(ig);
 	if (ret)
 		pci_err(pdev, "cannot set up the VFIO interface: %d\n", ret);
 	return ret;
-
-err_vdev:
-	vstub_vdev_put(vdev);
-err_group:
-	if (created)
-		vstub_group_unregister_locked(group);
-	goto out;
 }
 
 void vstub_vfio_remove_dev(struct vstub_dev *vd)
@@ -294,22 +317,24 @@ void vstub_vfio_remove_dev(struct vstub_dev *vd)
 	/* What userspace programmed does not go back to the host. */
 	vstub_vdev_reset_on_return(vdev);
 
-	mutex_lock(&vstub_groups_lock);
+	/* No global lock is held while waiting for the group's. */
 	mutex_lock(&group->lock);
 	list_del_init(&vdev->group_node);
 	if (list_empty(&group->devices)) {
 		/* Nothing of the group left to use: leave the container. */
 		if (group->container)
 			vstub_group_detach_locked(group);
-		mutex_unlock(&group->lock);
+		mutex_lock(&vstub_groups_lock);
 		vstub_group_unregister_locked(group);
-	} else {
-		mutex_unlock(&group->lock);
+		mutex_unlock(&vstub_groups_lock);
 	}
-	mutex_unlock(&vstub_groups_lock);
+	mutex_unlock(&group->lock);
 
 	vstub_vga_exit(vdev);
+	/* The netlink reports read vd->vfio under vstub_devs_lock. */
+	mutex_lock(&vstub_devs_lock);
 	vd->vfio = NULL;
+	mutex_unlock(&vstub_devs_lock);
 	vstub_vdev_put(vdev);
 }
 
@@ -430,8 +455,10 @@ void vstub_vfio_exit(void)
 
 /*
  * Counters for the netlink device reports (vstub_status.c), read with
- * vstub_devs_lock held: only the group's lock is taken, and the
- * container's counters are read without its lock (a snapshot).
+ * vstub_devs_lock held: no lock a VFIO user can hold is waited for.  The
+ * group's container is found under the group's stats_lock (a spinlock
+ * that only guards the pointer) and its counters are read without its
+ * lock, as a snapshot.
  */
 bool vstub_vfio_nl_stats(struct vstub_dev *vd, struct vstub_vfio_stats *st)
 {
@@ -444,10 +471,14 @@ bool vstub_vfio_nl_stats(struct vstub_dev *vd, struct vstub_vfio_stats *st)
 	group = vdev->group;
 	st->open = READ_ONCE(vdev->open_count) > 0;
 	vstub_vdev_holders(vdev, st);
-	mutex_lock(&group->lock);
+	spin_lock(&group->stats_lock);
 	c = group->container;
+	if (c)
+		kref_get(&c->kref);
+	spin_unlock(&group->stats_lock);
 	st->pinned_pages = c ? READ_ONCE(c->pinned_pages) : 0;
 	st->mappings = c ? READ_ONCE(c->dma_count) : 0;
-	mutex_unlock(&group->lock);
+	if (c)
+		vstub_container_put(c);
 	return true;
 }

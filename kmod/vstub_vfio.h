@@ -31,6 +31,7 @@
 #include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/rbtree.h>
+#include <linux/spinlock.h>
 #include <linux/wait.h>
 #include <uapi/linux/vfio.h>
 
@@ -58,8 +59,10 @@ struct vstub_iova_range {
 
 /**
  * struct vstub_container - a container (one open of the container node)
- * @kref:          lifetime: container file + one per attached group
- * @lock:          protects every field below
+ * @kref:          lifetime: container file + one per attached group (and
+ *                 briefly a netlink report, see vstub_group.stats_lock)
+ * @lock:          protects every field below.  Never held while waiting on
+ *                 userspace: MAP_DMA pins the pages without it
  * @groups:        attached vstub_group, via vstub_group.container_node
  * @domain:        IOMMU paging domain, set by SET_IOMMU, NULL before and
  *                 again after the last group detached
@@ -93,9 +96,17 @@ struct vstub_container {
  * @iommu_group:    the IOMMU group (a reference is held)
  * @id:             iommu_group_id(), the node's name
  * @minor:          minor number of the group node (0 = container node)
- * @node:           the class device of the node; under vstub_groups_lock
+ * @node:           the class device of the node; set under vstub_groups_lock,
+ *                  cleared (the group is gone from the registry, no device
+ *                  joins it any more) under @lock and vstub_groups_lock
  * @reg_node:       on the registry list; under vstub_groups_lock
- * @lock:           protects @devices, @opened, @dev_open, @container
+ * @lock:           protects @devices, @opened, @dev_open, @container.
+ *                  Never held while waiting on userspace (pinning, user
+ *                  copies), so that removal and other users of the group
+ *                  cannot be stalled by a tenant; ioctls take it killable
+ * @stats_lock:     a leaf spinlock; writers of @container take it too, so
+ *                  that the netlink reports read @container (and take a
+ *                  reference) under it alone, never waiting for @lock
  * @devices:        captured devices of this group (vstub_vdev.group_node)
  * @opened:         the node is open (it can be opened once at a time)
  * @dev_open:       number of open device files of this group
@@ -114,6 +125,7 @@ struct vstub_group {
 	struct device *node;
 	struct list_head reg_node;
 	struct mutex lock;
+	spinlock_t stats_lock;
 	struct list_head devices;
 	bool opened;
 	unsigned int dev_open;
@@ -219,14 +231,17 @@ void vstub_group_device_closed(struct vstub_group *group);
 /* vstub_container.c */
 extern const struct file_operations vstub_container_fops;
 void vstub_container_put(struct vstub_container *c);
-bool vstub_container_has_iommu(struct vstub_container *c);
+int vstub_container_has_iommu(struct vstub_container *c);
 int vstub_container_attach_group(struct vstub_container *c,
 				 struct vstub_group *group);
 void vstub_container_detach_group(struct vstub_container *c,
 				  struct vstub_group *group);
 bool vstub_group_msi_ok(struct vstub_group *group);
 
-/* vstub_dma.c: the mapping store of a container (container->lock held) */
+/*
+ * vstub_dma.c: the mapping store of a container (container->lock held,
+ * except by vstub_dma_map(), which takes it itself around the pinning)
+ */
 int vstub_dma_map(struct vstub_container *c,
 		  struct vfio_iommu_type1_dma_map *map);
 int vstub_dma_unmap(struct vstub_container *c,
