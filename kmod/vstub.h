@@ -7,6 +7,8 @@
  *   vstub_ctl_lock -> device_lock(&pdev->dev) -> vstub_devs_lock
  *     -> vstub_group.lock (privileged netlink statistics)
  *   device_lock(&pdev->dev) -> vstub_groups_lock -> vstub_group.lock
+ *   device_lock(&pdev->dev) -> vstub_vdev.lock (a PF to D0 before its
+ *     VFs are created, sriov_configure)
  *   vstub_group.lock -> vstub_vdev.lock       (opening a device file)
  *   vstub_group.lock -> vstub_container.lock  (attach, detach, teardown)
  *   vstub_container.lock -> the IOMMU group's own mutex
@@ -17,7 +19,9 @@
  *   vstub_vdev.lock is never held while taking a group or container lock.
  *   Leaves (nothing is taken under them): vstub_ids_lock, vstub_bdfs_lock,
  *   vstub_nl_lock, vstub_p2p_lock (under vstub_vdev.lock, and under
- *   vstub_container.lock at unmap), and the spinlocks vstub_irqs.lock
+ *   vstub_container.lock at unmap), vstub_sriov_lock (the VF tokens;
+ *   under vstub_group.lock at GET_DEVICE_FD and under vstub_vdev.lock at
+ *   first open / last close), and the spinlocks vstub_irqs.lock
  *   (under vstub_vdev.lock; also the INTx handler and the PCI error
  *   callback) and vstub_vdev.holders_lock (under vstub_devs_lock and
  *   vstub_group.lock in the netlink reports).
