@@ -205,6 +205,7 @@ static void env_reset(struct env *e)
 			sysfs_write(VFIO_PCI_SRIOV, "1");
 		pci_write_attr(e->pf, "sriov_numvfs", "0");
 		pci_write_attr(e->pf, "sriov_drivers_autoprobe", "1");
+		pci_write_attr(e->pf, "reset_method", "default");
 	}
 	if (e->vfio_pci) {
 		if (e->pf[0] && pci_driver_is(e->pf, "vfio-pci"))
@@ -267,6 +268,14 @@ static int env_setup(struct env *e, bool vfio_pci, bool open_pf,
 		}
 	}
 	env_reset(e);
+	/*
+	 * QEMU's NVMe drops its VFs for good when the PF is reset (its FLR
+	 * at first open and last close, by either provider); the VFs must
+	 * outlive the PF's opens here, so the PF goes without resets.
+	 */
+	ret = pci_write_attr(e->pf, "reset_method", "\n");
+	if (ret)
+		return ret;
 	if (vfio_pci) {
 		ret = sysfs_write(VFIO_PCI_SRIOV, "1");
 		if (!ret)
