@@ -21,7 +21,8 @@
  *   vstub_nl_lock, vstub_p2p_lock (under vstub_vdev.lock, and under
  *   vstub_container.lock at unmap), vstub_sriov_lock (the VF tokens;
  *   under vstub_group.lock at GET_DEVICE_FD and under vstub_vdev.lock at
- *   first open / last close), and the spinlocks vstub_irqs.lock
+ *   first open / last close; under vstub_devs_lock in
+ *   the netlink reports), and the spinlocks vstub_irqs.lock
  *   (under vstub_vdev.lock; also the INTx handler and the PCI error
  *   callback) and vstub_vdev.holders_lock (under vstub_devs_lock and
  *   vstub_group.lock in the netlink reports).
@@ -186,6 +187,8 @@ struct vstub_vfio_stats {
 	bool open;		/* a VFIO device fd is open */
 	u64 pinned_pages;	/* pages pinned for DMA on its behalf */
 	u64 mappings;		/* DMA mappings of its container */
+	bool sriov_pf;		/* an SR-IOV PF (it has a VF token) */
+	bool vf_token_set;	/* a user set that token */
 	unsigned int nr_holders;	/* processes with a device file */
 	unsigned int nr_shown;		/* entries of @holders filled */
 	struct vstub_vfio_holder holders[VSTUB_NL_MAX_HOLDERS];

@@ -444,6 +444,8 @@ bool vstub_vfio_nl_stats(struct vstub_dev *vd, struct vstub_vfio_stats *st)
 		return false;
 	group = vdev->group;
 	st->open = READ_ONCE(vdev->open_count) > 0;
+	st->sriov_pf = vdev->vf_token;
+	st->vf_token_set = vstub_sriov_token_set(vdev);
 	vstub_vdev_holders(vdev, st);
 	mutex_lock(&group->lock);
 	c = group->container;

@@ -24,6 +24,8 @@
  *                     VF whose PF is on the host's nvme driver: -EINVAL;
  *                     that VF opens without one; a PF whose VFs exist is
  *                     not taken (vfio-pci's -EBUSY at bind)
+ *   nl_token_flag     (vstub only) vstubctl --json list shows whether a
+ *                     PF's token was set, never the token
  *
  * Runs as root in a QEMU guest of selftests/run (edu unbound at boot).
  */
@@ -181,6 +183,35 @@ static int set_token(int fd, const char *uuid)
 	return feature(fd, sizeof(struct vfio_device_feature) + 16,
 		       VFIO_DEVICE_FEATURE_SET |
 		       VFIO_DEVICE_FEATURE_PCI_VF_TOKEN, u, 16);
+}
+
+/* `vstubctl --json list @bdf` into @out: its exit status, or -1. */
+static int ctl_list(const char *bdf, char *out, size_t len)
+{
+	static const char * const cands[] = { "/usr/bin/vstubctl",
+					      "/bin/vstubctl",
+					      "/usr/sbin/vstubctl" };
+	const char *ctl = NULL;
+	char cmd[256];
+	unsigned int i;
+	size_t got = 0, n;
+	FILE *p;
+	int st;
+
+	for (i = 0; i < sizeof(cands) / sizeof(cands[0]) && !ctl; i++)
+		if (!access(cands[i], X_OK))
+			ctl = cands[i];
+	if (!ctl)
+		return -1;
+	snprintf(cmd, sizeof(cmd), "%s --json list %s 2>&1", ctl, bdf);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	while (got < len - 1 && (n = fread(out + got, 1, len - 1 - got, p)))
+		got += n;
+	out[got] = '\0';
+	st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 /* ---- the set-up both fixtures share ------------------------------------- */
@@ -575,6 +606,32 @@ TEST_F_TIMEOUT(feat, token_not_used, 180)
 	if (!pci_driver_is(e->pf, "nvme"))
 		unbind_override(e->pf);
 	EXPECT_TRUE(pci_wait_driver(e->pf, "nvme", 5000));
+}
+
+TEST_F_TIMEOUT(feat, nl_token_flag, 120)
+{
+	struct env *e = &self->e;
+	char out[8192];
+
+	if (variant->vfio_pci)
+		SKIP(return, "vstub's own report");
+	/* The PF was opened with UUID_1 (set-up). */
+	ASSERT_EQ(0, ctl_list(e->pf, out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "\"vf_token_set\":true")) TH_LOG("%s", out);
+	EXPECT_EQ(NULL, strcasestr(out, UUID_1));
+
+	/* Captured afresh: a random token nobody set. */
+	vfio_ctx_close(&e->pfw);
+	ASSERT_EQ(0, pci_write_attr(e->pf, "sriov_numvfs", "0"));
+	ASSERT_EQ(0, vstub_write("release", e->pf));
+	ASSERT_TRUE(pci_wait_driver(e->pf, "nvme", 5000));
+	ASSERT_EQ(0, vstub_capture_wait(e->pf));
+	ASSERT_EQ(0, ctl_list(e->pf, out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "\"vf_token_set\":false")) TH_LOG("%s", out);
+
+	/* Not an SR-IOV PF: no such field. */
+	ASSERT_EQ(0, ctl_list(e->edu, out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_EQ(NULL, strstr(out, "vf_token_set")) TH_LOG("%s", out);
 }
 
 TEST_HARNESS_MAIN
