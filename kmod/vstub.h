@@ -6,6 +6,8 @@
  * lock's own comment says what it protects:
  *   vstub_ctl_lock -> device_lock(&pdev->dev) -> vstub_devs_lock
  *   device_lock(&pdev->dev) -> vstub_group.lock -> vstub_groups_lock
+ *   device_lock(&pdev->dev) -> vstub_vdev.lock (a PF to D0 before its
+ *     VFs are created, sriov_configure)
  *   vstub_group.lock -> vstub_vdev.lock       (opening a device file)
  *   vstub_group.lock -> vstub_container.lock  (attach, detach, teardown)
  *   vstub_container.lock -> the IOMMU group's own mutex
@@ -20,7 +22,10 @@
  *     other way round.
  *   Leaves (nothing is taken under them): vstub_ids_lock, vstub_bdfs_lock,
  *   vstub_nl_lock, vstub_p2p_lock (under vstub_vdev.lock, and under
- *   vstub_container.lock at unmap), and the spinlocks vstub_irqs.lock
+ *   vstub_container.lock at unmap), vstub_sriov_lock (the VF tokens;
+ *   under vstub_group.lock at GET_DEVICE_FD and under vstub_vdev.lock at
+ *   first open / last close; under vstub_devs_lock in
+ *   the netlink reports), and the spinlocks vstub_irqs.lock
  *   (under vstub_vdev.lock; also the INTx handler and the PCI error
  *   callback), vstub_vdev.holders_lock and vstub_group.stats_lock (under
  *   vstub_devs_lock or a device_lock in the netlink reports).
@@ -191,6 +196,8 @@ struct vstub_vfio_stats {
 	bool open;		/* a VFIO device fd is open */
 	u64 pinned_pages;	/* pages pinned for DMA on its behalf */
 	u64 mappings;		/* DMA mappings of its container */
+	bool sriov_pf;		/* an SR-IOV PF (it has a VF token) */
+	bool vf_token_set;	/* a user set that token */
 	unsigned int nr_holders;	/* processes with a device file */
 	unsigned int nr_shown;		/* entries of @holders filled */
 	struct vstub_vfio_holder holders[VSTUB_NL_MAX_HOLDERS];

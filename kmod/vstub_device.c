@@ -30,6 +30,7 @@
 
 #include "vstub_vfio.h"
 #include "vstub_irq.h"
+#include "vstub_sriov.h"
 
 /* The state of one open device file. */
 struct vstub_dfile {
@@ -51,6 +52,9 @@ struct vstub_vdev *vstub_vdev_create(struct pci_dev *pdev,
 	ret = vstub_irq_init(vdev);
 	if (ret)
 		goto err_free;
+	ret = vstub_sriov_init(vdev, pdev);
+	if (ret)
+		goto err_irq;
 	kref_init(&vdev->kref);
 	init_waitqueue_head(&vdev->closed_wq);
 	mutex_init(&vdev->lock);
@@ -68,6 +72,8 @@ struct vstub_vdev *vstub_vdev_create(struct pci_dev *pdev,
 	vstub_bar_init(vdev);
 	return vdev;
 
+err_irq:
+	vstub_irq_free(vdev);
 err_free:
 	kfree(vdev);
 	return ERR_PTR(ret);
@@ -78,6 +84,7 @@ static void vstub_vdev_release_kref(struct kref *kref)
 	struct vstub_vdev *vdev = container_of(kref, struct vstub_vdev, kref);
 
 	WARN_ON(vdev->open_count);
+	vstub_sriov_exit(vdev);
 	vstub_irq_free(vdev);
 	vstub_group_put(vdev->group);
 	pci_dev_put(vdev->pdev);
@@ -649,6 +656,8 @@ static long vstub_device_ioctl(struct file *file, unsigned int cmd,
 		return vstub_device_hot_reset_info(vdev, uarg);
 	case VFIO_DEVICE_PCI_HOT_RESET:
 		return -EOPNOTSUPP;	/* not implemented (yet) */
+	case VFIO_DEVICE_FEATURE:
+		return vstub_device_feature(vdev, uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -666,8 +675,11 @@ static int vstub_device_release(struct inode *inode, struct file *file)
 	put_pid(df->pid);
 
 	mutex_lock(&vdev->lock);
-	if (!--vdev->open_count && !vdev->revoked)
-		vstub_vdev_disable(vdev, false);
+	if (!--vdev->open_count) {
+		vstub_sriov_close(vdev);
+		if (!vdev->revoked)
+			vstub_vdev_disable(vdev, false);
+	}
 	mutex_unlock(&vdev->lock);
 	wake_up_all(&vdev->closed_wq);
 
@@ -730,6 +742,8 @@ struct file *vstub_vdev_open_file(struct vstub_vdev *vdev,
 	vdev->mapping.host = file_inode(file);
 	file->f_mapping = &vdev->mapping;
 	file->f_mode |= FMODE_PREAD | FMODE_PWRITE;
+	if (!vdev->open_count)
+		vstub_sriov_open(vdev);
 	vdev->open_count++;
 	mutex_unlock(&vdev->lock);
 

@@ -10,6 +10,7 @@
 #include <linux/uaccess.h>
 
 #include "vstub_vfio.h"
+#include "vstub_sriov.h"
 
 void vstub_group_release_kref(struct kref *kref)
 {
@@ -182,8 +183,12 @@ static int vstub_group_get_device_fd(struct file *gfile, char __user *arg)
 		fd = fd ?: -EINVAL;
 		goto out_unlock;
 	}
+	/* "BDF" or "BDF vf_token=UUID", matched and checked as vfio-pci. */
 	list_for_each_entry(vdev, &group->devices, group_node) {
-		if (!strcmp(pci_name(vdev->pdev), name)) {
+		fd = vstub_sriov_match(vdev, name);
+		if (fd < 0)
+			goto out_unlock;
+		if (fd) {
 			found = vdev;
 			break;
 		}

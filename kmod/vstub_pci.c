@@ -221,6 +221,16 @@ static int vstub_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		pci_warn(pdev, "not captured: %s\n", unfit);
 		return -ENODEV;
 	}
+	/*
+	 * As vfio-pci: not a PF whose VFs already exist, they may be in use
+	 * by the host or by others who would then depend on this PF's user
+	 * without having agreed to (the VF token, vstub_sriov.c).
+	 */
+	if (pci_num_vf(pdev)) {
+		pci_warn(pdev, "not captured: SR-IOV is enabled (%d VFs); set sriov_numvfs to 0 first\n",
+			 pci_num_vf(pdev));
+		return -EBUSY;
+	}
 
 	vdev = kzalloc(sizeof(*vdev), GFP_KERNEL);
 	if (!vdev)

@@ -332,7 +332,10 @@ int vstub_nl_fill_dev(struct sk_buff *skb, struct pci_dev *pdev,
 		     nla_put_u64_64bit(skb, VSTUB_A_VFIO_PINNED_PAGES,
 				       b->vfio.pinned_pages, VSTUB_A_PAD) ||
 		     nla_put_u64_64bit(skb, VSTUB_A_VFIO_MAPPINGS,
-				       b->vfio.mappings, VSTUB_A_PAD)))
+				       b->vfio.mappings, VSTUB_A_PAD) ||
+		     (b->vfio.sriov_pf &&
+		      nla_put_u8(skb, VSTUB_A_VF_TOKEN_SET,
+				 b->vfio.vf_token_set))))
 			return -EMSGSIZE;
 		if (vstub_nl_put_users(skb, b))
 			return -EMSGSIZE;

@@ -27,6 +27,7 @@
 
 #include "vstub_vfio.h"
 #include "vstub_irq.h"
+#include "vstub_sriov.h"
 
 static bool vfio_compat;
 module_param(vfio_compat, bool, 0444);
@@ -314,6 +315,8 @@ void vstub_vfio_remove_dev(struct vstub_dev *vd)
 	vstub_vdev_request(vdev);
 	/* Open device files now fail, their BAR mappings are gone. */
 	vstub_vdev_revoke(vdev);
+	/* A PF that left vstub: its VFs take no token any more. */
+	vstub_sriov_unbind(vdev);
 	/* What userspace programmed does not go back to the host. */
 	vstub_vdev_reset_on_return(vdev);
 
@@ -342,17 +345,24 @@ void vstub_vfio_remove_dev(struct vstub_dev *vd)
  * May VFs be created on the PF @vd (sriov_configure, device_lock held, so
  * vd->vfio is stable)?  Not while userspace holds the PF open, unless the
  * administrator opted in with enable_sriov=1.  0 or -ENOENT (vfio-pci's
- * errno when enable_sriov is off).
+ * errno when enable_sriov is off).  As vfio-pci, a PF userspace put in a
+ * low power state is brought back to D0 before its VFs appear.  The VFs
+ * of a PF bound to vstub open only with its VF token (vstub_sriov.c).
  */
 int vstub_vfio_sriov_allowed(struct vstub_dev *vd)
 {
 	struct vstub_vdev *vdev = vd->vfio;
 
-	if (!vdev || !READ_ONCE(vdev->open_count) ||
-	    READ_ONCE(vstub_enable_sriov))
+	if (!vdev || !READ_ONCE(vdev->open_count))
 		return 0;
-	pci_warn(vd->pdev, "SR-IOV refused: userspace holds this PF open through VFIO; load vstub with enable_sriov=1 (or close the device) to create VFs\n");
-	return -ENOENT;
+	if (!READ_ONCE(vstub_enable_sriov)) {
+		pci_warn(vd->pdev, "SR-IOV refused: userspace holds this PF open through VFIO; load vstub with enable_sriov=1 (or close the device) to create VFs\n");
+		return -ENOENT;
+	}
+	mutex_lock(&vdev->lock);
+	vstub_config_power_d0(vdev);
+	mutex_unlock(&vdev->lock);
+	return 0;
 }
 
 /* PCI error callback (device_lock held, so vd->vfio is stable). */
@@ -470,6 +480,8 @@ bool vstub_vfio_nl_stats(struct vstub_dev *vd, struct vstub_vfio_stats *st)
 		return false;
 	group = vdev->group;
 	st->open = READ_ONCE(vdev->open_count) > 0;
+	st->sriov_pf = vdev->vf_token;
+	st->vf_token_set = vstub_sriov_token_set(vdev);
 	vstub_vdev_holders(vdev, st);
 	spin_lock(&group->stats_lock);
 	c = group->container;

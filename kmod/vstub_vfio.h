@@ -50,6 +50,7 @@ extern bool vstub_enable_sriov;
 #define VSTUB_INDEX_TO_OFFSET(idx)	((u64)(idx) << VSTUB_OFFSET_SHIFT)
 
 struct vstub_irqs;
+struct vstub_vf_token;
 
 /* A valid IOVA range [start, last] of a container. */
 struct vstub_iova_range {
@@ -179,6 +180,10 @@ struct vstub_group {
  * @p2p_list:    IOMMU mappings of this device's BARs (peer-to-peer
  *               MAP_DMA), under vstub_p2p_lock (vstub_dma.c); created only
  *               while open and revoked (and emptied) by vstub_bar_zap()
+ * @vf_token:    an SR-IOV PF's VF token (vstub_sriov.c), NULL for any
+ *               other function; set at creation, read-only afterwards
+ * @pf_token:    a VF's PF token while the VF is open and its PF is bound
+ *               to vstub (a reference is held); under @lock
  */
 struct vstub_vdev {
 	struct kref kref;
@@ -213,6 +218,8 @@ struct vstub_vdev {
 	spinlock_t holders_lock;
 	struct list_head holders;
 	struct list_head p2p_list;
+	struct vstub_vf_token *vf_token;
+	struct vstub_vf_token *pf_token;
 };
 
 /* vstub_vfio.c */

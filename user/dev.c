@@ -194,6 +194,9 @@ static void dev_json(struct json *js, struct nlattr **tb, const char *event)
 		json_int(js, "pinned_pages",
 			 vnl_uint(tb, VSTUB_A_VFIO_PINNED_PAGES, 0));
 		json_int(js, "mappings", vnl_uint(tb, VSTUB_A_VFIO_MAPPINGS, 0));
+		if (vnl_has(tb, VSTUB_A_VF_TOKEN_SET))
+			json_bool(js, "vf_token_set",
+				  vnl_uint(tb, VSTUB_A_VF_TOKEN_SET, 0));
 		holders_json(js, tb);
 		json_obj_end(js);
 	}
@@ -367,6 +370,9 @@ void dev_print(struct ctx *ctx, struct nlattr **tb, const char *event)
 		       vnl_uint(tb, VSTUB_A_VFIO_OPEN, 0) ? "open" : "closed",
 		       vnl_uint(tb, VSTUB_A_VFIO_PINNED_PAGES, 0),
 		       vnl_uint(tb, VSTUB_A_VFIO_MAPPINGS, 0));
+	if (vnl_has(tb, VSTUB_A_VF_TOKEN_SET))
+		printf(" vf_token:%s", vnl_uint(tb, VSTUB_A_VF_TOKEN_SET, 0) ?
+		       "set" : "unset");
 	printf("\n");
 	if (!event && vnl_uint(tb, VSTUB_A_CAPTURED, 0))
 		dev_print_users(ctx, tb);

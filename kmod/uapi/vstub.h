@@ -72,7 +72,10 @@
  *     VSTUB_A_PHYSFN (BDF of the PF, VFs only),
  *     VSTUB_A_NUM_VFS, VSTUB_A_TOTAL_VFS (SR-IOV PFs only),
  *     VSTUB_A_VFIO_OPEN (u8), VSTUB_A_VFIO_PINNED_PAGES (u64),
- *     VSTUB_A_VFIO_MAPPINGS (u64) -- captured devices, only when the VFIO
+ *     VSTUB_A_VFIO_MAPPINGS (u64), and for an SR-IOV PF
+ *     VSTUB_A_VF_TOKEN_SET (u8: a user set its VF token, so its VFs can be
+ *     opened by whoever knows it; the token itself is never reported)
+ *     -- captured devices, only when the VFIO
  *     personality reports them and only to a caller with CAP_SYS_ADMIN.
  *     VSTUB_A_OWNER_UID, VSTUB_A_OWNER_GID (u32): the owner given at
  *     capture (absent if none), as seen from the requester's user
@@ -213,6 +216,7 @@ enum vstub_attr {
 	VSTUB_A_HOLDERS,		/* nest of VSTUB_A_HOLDER */
 	VSTUB_A_HOLDER,			/* nest, enum vstub_holder_attr */
 	VSTUB_A_NUM_HOLDERS,		/* u32 */
+	VSTUB_A_VF_TOKEN_SET,		/* u8 */
 	__VSTUB_A_MAX
 };
 
