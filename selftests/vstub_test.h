@@ -428,11 +428,44 @@ static inline long vstub_vmlck_kb(pid_t pid)
 	return val;
 }
 
-/* Bind @bdf to @drv through driver_override (vfio-pci variants). */
+/* A counter of /proc/vmstat, or -1. */
+static inline long vstub_vmstat(const char *key)
+{
+	char line[256];
+	size_t klen = strlen(key);
+	long val = -1;
+	FILE *f = fopen("/proc/vmstat", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, klen) && line[klen] == ' ')
+			val = atol(line + klen + 1);
+	fclose(f);
+	return val;
+}
+
+/*
+ * Pages pinned with FOLL_PIN and not yet unpinned, system-wide.  The
+ * counters are per CPU and folded lazily: stat_refresh folds them now.
+ */
+static inline long vstub_pins_held(void)
+{
+	sysfs_write("/proc/sys/vm/stat_refresh", "1");
+	return vstub_vmstat("nr_foll_pin_acquired") -
+	       vstub_vmstat("nr_foll_pin_released");
+}
+
+/*
+ * Bind @bdf to @drv through driver_override (vfio-pci variants); nothing
+ * to do if it is there already.
+ */
 static inline int pci_bind_override(const char *bdf, const char *drv)
 {
 	int ret;
 
+	if (pci_driver_is(bdf, drv))
+		return 0;
 	ret = pci_unbind(bdf);
 	if (ret)
 		return ret;

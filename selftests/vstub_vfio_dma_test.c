@@ -31,42 +31,15 @@
 /* ---- helpers ------------------------------------------------------------ */
 
 /* A value of /proc/vmstat, or -1. */
-static long read_vmstat(const char *key)
-{
-	char line[256];
-	size_t klen = strlen(key);
-	long val = -1;
-	FILE *f = fopen("/proc/vmstat", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, klen) && line[klen] == ' ')
-			val = atol(line + klen + 1);
-	fclose(f);
-	return val;
-}
-
-/*
- * Pages pinned with FOLL_PIN and not yet unpinned, system-wide.  The
- * counters are per CPU and folded lazily: stat_refresh folds them now.
- */
-static long pins_held(void)
-{
-	sysfs_write("/proc/sys/vm/stat_refresh", "1");
-	return read_vmstat("nr_foll_pin_acquired") -
-	       read_vmstat("nr_foll_pin_released");
-}
-
 /* Wait up to 3 s for the pin count to come back to @want. */
 static long pins_settle(long want)
 {
-	long now = pins_held();
+	long now = vstub_pins_held();
 	int i;
 
 	for (i = 0; i < 60 && now != want; i++) {
 		vstub_msleep(50);
-		now = pins_held();
+		now = vstub_pins_held();
 	}
 	return now;
 }
@@ -179,7 +152,7 @@ FIXTURE_SETUP(dma)
 	ASSERT_EQ(0, pci_find(EDU_VENDOR, EDU_DEVICE, 0, self->edu, BDF_LEN));
 	ASSERT_EQ(0, vstub_load_edu(NULL, false, self->edu));
 	ASSERT_EQ(0, kmsg_mark(self->mark, sizeof(self->mark)));
-	self->pins0 = pins_held();
+	self->pins0 = vstub_pins_held();
 	self->lck0 = vstub_vmlck_kb(getpid());
 	ASSERT_EQ(0, vfio_open_device(&self->v, VSTUB_NODE_DIR, self->edu,
 				      VFIO_TYPE1v2_IOMMU));
@@ -376,7 +349,7 @@ TEST_F_TIMEOUT(dma, roundtrip, 120)
 	ASSERT_EQ(0, vfio_map(self->v.container, self->b, IOVA_B, PG,
 			      VFIO_DMA_MAP_FLAG_WRITE));
 	EXPECT_EQ(self->lck0 + 8, vstub_vmlck_kb(getpid()));
-	EXPECT_EQ(self->pins0 + 2, pins_held());
+	EXPECT_EQ(self->pins0 + 2, vstub_pins_held());
 
 	ASSERT_EQ(0, edu_roundtrip(self->v.bar0, IOVA_A, IOVA_B, DMA_LEN));
 	EXPECT_EQ(0, memcmp(self->a, self->b, DMA_LEN));
@@ -389,7 +362,7 @@ TEST_F_TIMEOUT(dma, roundtrip, 120)
 	EXPECT_EQ(PG, vfio_unmap(self->v.container, IOVA_A, PG, 0));
 	EXPECT_EQ(PG, vfio_unmap(self->v.container, IOVA_B, PG, 0));
 	EXPECT_EQ(self->lck0, vstub_vmlck_kb(getpid()));
-	EXPECT_EQ(self->pins0, pins_held());
+	EXPECT_EQ(self->pins0, vstub_pins_held());
 }
 
 TEST_F_TIMEOUT(dma, blocked_when_unmapped, 120)
@@ -468,7 +441,7 @@ TEST_F_TIMEOUT(dma, map_unmap_errors, 120)
 	EXPECT_EQ(-EINVAL, vfio_map(c, self->a, IOVA_MSI, PG, VFIO_RW));
 	/* Not memory of this process. */
 	EXPECT_EQ(-EFAULT, vfio_map(c, NULL, IOVA_A, PG, VFIO_RW));
-	EXPECT_EQ(self->pins0, pins_held());
+	EXPECT_EQ(self->pins0, vstub_pins_held());
 
 	/* Overlaps. */
 	ASSERT_EQ(0, vfio_map(c, self->a, IOVA_A, 2 * PG, VFIO_RW));
@@ -493,7 +466,7 @@ TEST_F_TIMEOUT(dma, map_unmap_errors, 120)
 	EXPECT_EQ(2 * PG, vfio_unmap(c, IOVA_A, 2 * PG, 0));
 	EXPECT_EQ(0, vfio_map(c, self->a, IOVA_A, PG, VFIO_RW));
 	EXPECT_EQ(3 * PG, vfio_unmap(c, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL));
-	EXPECT_EQ(self->pins0, pins_held());
+	EXPECT_EQ(self->pins0, vstub_pins_held());
 	EXPECT_EQ(self->lck0, vstub_vmlck_kb(getpid()));
 }
 
@@ -606,7 +579,7 @@ TEST_F_TIMEOUT(dma, close_releases, 120)
 			      VFIO_RW));
 	ASSERT_EQ(0, vfio_map(self->v.container, self->a, IOVA_A, PG, VFIO_RW));
 	EXPECT_EQ(self->lck0 + 65 * 4, vstub_vmlck_kb(getpid()));
-	EXPECT_EQ(self->pins0 + 65, pins_held());
+	EXPECT_EQ(self->pins0 + 65, vstub_pins_held());
 	vfio_ctx_close(&self->v);
 	EXPECT_EQ(self->lck0, vstub_vmlck_kb(getpid()));
 	EXPECT_EQ(self->pins0, pins_settle(self->pins0));
@@ -631,7 +604,7 @@ TEST_F_TIMEOUT(dma, large_contiguous_mapping, 120)
 	madvise(region, len, MADV_HUGEPAGE);
 	memset(region, 0, len);
 	ASSERT_EQ(0, vfio_map(self->v.container, region, iova, len, VFIO_RW));
-	EXPECT_EQ(self->pins0 + (long)(len / PG), pins_held());
+	EXPECT_EQ(self->pins0 + (long)(len / PG), vstub_pins_held());
 
 	for (i = 0; i < ARRAY_SIZE(off); i++) {
 		uint8_t *src = region + off[i];
@@ -646,7 +619,7 @@ TEST_F_TIMEOUT(dma, large_contiguous_mapping, 120)
 			TH_LOG("offset 0x%zx", off[i]);
 	}
 	EXPECT_EQ((int64_t)len, vfio_unmap(self->v.container, iova, len, 0));
-	EXPECT_EQ(self->pins0, pins_held());
+	EXPECT_EQ(self->pins0, vstub_pins_held());
 	munmap(raw, 2 * len);
 }
 
@@ -683,11 +656,11 @@ TEST_F_TIMEOUT(dma, memlock_limit, 120)
 	ASSERT_EQ(0, WEXITSTATUS(status));
 	EXPECT_TRUE(dmesg_since(self->mark, "RLIMIT_MEMLOCK"));
 	/* The container owns the mapping; this process was never charged. */
-	EXPECT_EQ(self->pins0 + 8, pins_held());
+	EXPECT_EQ(self->pins0 + 8, vstub_pins_held());
 	EXPECT_EQ(self->lck0, vstub_vmlck_kb(getpid()));
 	EXPECT_EQ(8 * PG, vfio_unmap(self->v.container, 0, 0,
 				     VFIO_DMA_UNMAP_FLAG_ALL));
-	EXPECT_EQ(self->pins0, pins_held());
+	EXPECT_EQ(self->pins0, vstub_pins_held());
 }
 
 /* ---- standalone tests: each loads vstub itself -------------------------- */
@@ -773,7 +746,7 @@ TEST_F_TIMEOUT(dma, sigkill_releases, 120)
 	}
 	close(p[1]);
 	ASSERT_EQ(1, read(p[0], &c, 1));
-	EXPECT_EQ(pins0 + 1024, pins_held());
+	EXPECT_EQ(pins0 + 1024, vstub_pins_held());
 	kill(pid, SIGKILL);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(WIFSIGNALED(status));
@@ -802,7 +775,7 @@ TEST_F_TIMEOUT(dma, hot_remove_while_open, 180)
 	pid_t pid;
 
 	ASSERT_EQ(0, vfio_map(self->v.container, self->a, IOVA_A, PG, VFIO_RW));
-	EXPECT_EQ(self->pins0 + 1, pins_held());
+	EXPECT_EQ(self->pins0 + 1, vstub_pins_held());
 	EXPECT_EQ(0x010000ed, edu_read(self->v.bar0, EDU_REG_ID));
 
 	ASSERT_EQ(0, pci_write_attr(self->edu, "remove", "1"));
@@ -919,7 +892,7 @@ TEST_F_TIMEOUT(dma, two_groups_one_container, 180)
 	ASSERT_EQ(0, edu_roundtrip(self->v.bar0, IOVA_A, IOVA_B, DMA_LEN));
 	EXPECT_EQ(0, memcmp(self->a, self->b, DMA_LEN));
 	vfio_ctx_close(&w);
-	EXPECT_EQ(self->pins0 + 2, pins_held());
+	EXPECT_EQ(self->pins0 + 2, vstub_pins_held());
 }
 
 /* ---- interrupt isolation ------------------------------------------------ */

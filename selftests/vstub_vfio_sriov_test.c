@@ -43,25 +43,6 @@
 
 /* ---- helpers ------------------------------------------------------------ */
 
-/* Bind @bdf to @drv through driver_override. */
-static int bind_to(const char *bdf, const char *drv)
-{
-	int ret;
-
-	if (pci_driver_is(bdf, drv))
-		return 0;
-	if (!pci_driver_is(bdf, "")) {
-		ret = pci_unbind(bdf);
-		if (ret)
-			return ret;
-	}
-	ret = pci_write_attr(bdf, "driver_override", drv);
-	if (ret)
-		return ret;
-	pci_probe(bdf);
-	return pci_wait_driver(bdf, drv, 5000) ? 0 : -ENODEV;
-}
-
 /* Clear driver_override of @bdf and let the host's driver probe it. */
 static void unbind_override(const char *bdf)
 {
@@ -255,7 +236,7 @@ static void env_reset(struct env *e)
 static int env_take(struct env *e, const char *bdf)
 {
 	if (e->vfio_pci)
-		return bind_to(bdf, "vfio-pci");
+		return pci_bind_override(bdf, "vfio-pci");
 	return pci_driver_is(bdf, "vstub") ? 0 : vstub_capture_wait(bdf);
 }
 
@@ -310,7 +291,7 @@ static int env_setup(struct env *e, bool vfio_pci, bool open_pf,
 	if (vfio_pci) {
 		ret = sysfs_write(VFIO_PCI_SRIOV, "1");
 		if (!ret)
-			ret = bind_to(e->edu, "vfio-pci");
+			ret = pci_bind_override(e->edu, "vfio-pci");
 	} else {
 		ret = vstub_load_edu(NULL, false, e->edu);
 	}

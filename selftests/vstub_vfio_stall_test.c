@@ -80,38 +80,14 @@ static int scaled(int ms)
 
 /* ---- pinned pages ----------------------------------------------------- */
 
-static long read_vmstat(const char *key)
-{
-	char line[256];
-	size_t klen = strlen(key);
-	long val = -1;
-	FILE *f = fopen("/proc/vmstat", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, klen) && line[klen] == ' ')
-			val = atol(line + klen + 1);
-	fclose(f);
-	return val;
-}
-
-/* FOLL_PIN pins held system-wide (per-CPU counters folded first). */
-static long pins_held(void)
-{
-	sysfs_write("/proc/sys/vm/stat_refresh", "1");
-	return read_vmstat("nr_foll_pin_acquired") -
-	       read_vmstat("nr_foll_pin_released");
-}
-
 /* Wait up to @ms for the pin count to be @want; the last count seen. */
 static long pins_settle(long want, int ms)
 {
-	long n = pins_held();
+	long n = vstub_pins_held();
 
 	for (; ms > 0 && n != want; ms -= 50) {
 		vstub_msleep(50);
-		n = pins_held();
+		n = vstub_pins_held();
 	}
 	return n;
 }
@@ -459,7 +435,7 @@ FIXTURE_SETUP(stall)
 		 " allow_unsafe_interrupts=1" : "");
 	ASSERT_EQ(0, vstub_load(params));
 	ASSERT_EQ(0, vstub_capture_wait(self->bdf));
-	self->pins0 = pins_held();
+	self->pins0 = vstub_pins_held();
 }
 
 FIXTURE_TEARDOWN(stall)
@@ -523,7 +499,7 @@ TEST_F_TIMEOUT(stall, userfaultfd_map_dma, 400)
 	}
 	TH_LOG("tenant enabled the controller: CC 0x%x CSTS 0x%x", m.cc,
 	       m.csts);
-	held = pins_held() - self->pins0;
+	held = vstub_pins_held() - self->pins0;
 	TH_LOG("pages pinned while stuck: %ld (%d present before the fault)",
 	       held, STALL_PRESENT);
 
