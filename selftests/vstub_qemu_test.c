@@ -814,12 +814,28 @@ static void print_stderr(struct iq *q)
 	free(err);
 }
 
+/* Does @line contain one of the '|'-separated @pats (NULL: none)? */
+static bool has_any(const char *line, const char *pats)
+{
+	char pat[128];
+	size_t n;
+
+	while (pats && *pats) {
+		n = strcspn(pats, "|");
+		vstub_strlcpy(pat, pats, n + 1 < sizeof(pat) ? n + 1 : sizeof(pat));
+		if (strstr(line, pat))
+			return true;
+		pats += n + (pats[n] == '|');
+	}
+	return false;
+}
+
 /*
  * QEMU's stderr without the lines this guest's topology forces on every
  * VFIO provider: "no available reset mechanism" while the host device has
  * no reset method at all (no FLR/PM reset, on a bus that cannot be reset:
  * no reset_method in sysfs), since vfio-pci then fails the hot-reset info
- * too; and lines with @also (NULL: none).  NULL when nothing else is left.
+ * too; and lines with one of the '|'-separated patterns @also (or NULL).  NULL when nothing else is left.
  * Free it.
  */
 static char *unexpected_stderr(struct iq *q, const char *bdf, int *tolerated,
@@ -840,7 +856,7 @@ static char *unexpected_stderr(struct iq *q, const char *bdf, int *tolerated,
 	     line = strtok_r(NULL, "\n", &save)) {
 		if ((no_reset &&
 		     strstr(line, "no available reset mechanism")) ||
-		    (also && strstr(line, also))) {
+		    has_any(line, also)) {
 			(*tolerated)++;
 			continue;
 		}
@@ -866,8 +882,7 @@ static char *unexpected_stderr(struct iq *q, const char *bdf, int *tolerated,
 		TH_LOG("QEMU status %#x", _st);				\
 	}								\
 	if (_tol)							\
-		TH_LOG("%d tolerated warnings (no reset method here%s%s)", \
-		       _tol, (also) ? "; " : "", (also) ? (also) : "");	\
+		TH_LOG("%d tolerated warnings", _tol);		\
 	if ((variant)->vfio_pci) {					\
 		if (_err)						\
 			TH_LOG("reference vfio-pci: QEMU's stderr:\n%s", _err); \
@@ -1046,11 +1061,14 @@ TEST_F_TIMEOUT(qemu, release, 300)
 	EXPECT_LT(a.ms, (long)limit);
 	EXPECT_TRUE(pci_driver_is(self->edu, ""));
 	/*
-	 * The host side finishes removing the device as soon as QEMU has
-	 * closed it, and may win the race against QEMU's UNSET_CONTAINER:
-	 * the same on vfio-pci.
+	 * The host finishes removing the device as soon as QEMU has closed
+	 * it, which detaches the group from QEMU's container; QEMU's
+	 * UNMAP_DMA calls and UNSET_CONTAINER that come after that fail
+	 * (EINVAL) on vfio-pci exactly as on vstub.
 	 */
-	STOP_CLEAN(self, variant, "error disconnecting group");
+	STOP_CLEAN(self, variant, "error disconnecting group|"
+		   "VFIO_UNMAP_DMA failed: Invalid argument|"
+		   ") = -22 (Invalid argument)");
 }
 
 TEST_HARNESS_MAIN
