@@ -169,7 +169,7 @@ static void qt_pump(struct iq *q, int ms)
 /* One qtest command; the value of its "OK 0x..." answer in @val. */
 static int qt_cmd(struct iq *q, uint64_t *val, const char *fmt, ...)
 {
-	char cmd[1024], line[16384];
+	char cmd[2 * EDU_DMA_MAX + 128], line[16384];
 	va_list ap;
 	int ret;
 
@@ -208,9 +208,11 @@ static void in_writel(struct iq *q, uint64_t addr, uint32_t v)
 static int in_write(struct iq *q, uint64_t addr, const uint8_t *buf,
 		    size_t len)
 {
-	char hex[2 * 4096 + 1];
+	char hex[2 * EDU_DMA_MAX + 1];
 	size_t i;
 
+	if (len > EDU_DMA_MAX)
+		return -EINVAL;
 	for (i = 0; i < len; i++)
 		sprintf(hex + 2 * i, "%02x", buf[i]);
 	return qt_cmd(q, NULL, "write 0x%llx 0x%zx 0x%s",
@@ -223,6 +225,8 @@ static int in_read(struct iq *q, uint64_t addr, uint8_t *buf, size_t len)
 	size_t i;
 	int ret;
 
+	if (len > EDU_DMA_MAX)
+		return -EINVAL;
 	snprintf(cmd, sizeof(cmd), "read 0x%llx 0x%zx\n",
 		 (unsigned long long)addr, len);
 	ret = lb_send(&q->qt, cmd);
