@@ -1020,7 +1020,6 @@ struct release_arg {
 	bool vfio_pci;
 	int ret;
 	long ms;
-	volatile bool done;
 };
 
 static void *release_thread(void *p)
@@ -1038,7 +1037,6 @@ static void *release_thread(void *p)
 		a->ret = vstub_write("release", a->bdf);
 	}
 	a->ms = now_ms() - t0;
-	a->done = true;
 	return NULL;
 }
 
