@@ -12,7 +12,9 @@
  *
  *   passthrough  edu's ID and liveness registers through the inner BAR;
  *                a DMA RAM -> edu -> RAM between inner guest RAM pages
- *                (IOVA = inner guest address); INTx raised, EOI by the
+ *                (IOVA = inner guest address); edu's DMA from its own BAR
+ *                (peer-to-peer through QEMU's MAP_DMA of the BAR mmap) reads
+ *                its ID register; INTx raised, EOI by the
  *                acknowledging BAR write, raised again (unmask); MSI aimed
  *                at inner guest RAM (QEMU writes the message there);
  *                system_reset (the inner config is reset, QEMU resets the
@@ -49,7 +51,7 @@
 
 /* The inner machine: root port 00:02.0, edu behind it at 01:00.0. */
 #define RP_DEV		2
-#define IN_BAR		0xe0000000U
+#define IN_BAR		0x08000000U	/* below edu's 28-bit DMA mask */
 #define IN_SRC		0x100000U	/* inner RAM: DMA source */
 #define IN_DST		0x200000U	/* inner RAM: DMA destination */
 #define IN_MSI		0x300000U	/* inner RAM: where MSI writes land */
@@ -901,6 +903,20 @@ static char *unexpected_stderr(struct iq *q, const char *bdf, int *tolerated,
 
 /* ---- cases -------------------------------------------------------------- */
 
+/*
+ * Peer-to-peer: QEMU maps the BAR's mmap into the container at the inner
+ * BAR address, so edu's DMA from that IOVA reads its own ID register.
+ */
+static void check_p2p(struct __test_metadata *_metadata, struct iq *q)
+{
+	in_writel(q, IN_DST, 0);
+	ASSERT_EQ(0, inner_dma(q, IN_BAR + EDU_REG_ID, EDU_DEV_BUF, 4, false));
+	ASSERT_EQ(0, inner_dma(q, EDU_DEV_BUF, IN_DST, 4, true));
+	EXPECT_EQ(EDU_ID, in_readl(q, IN_DST)) {
+		TH_LOG("edu's DMA from its own BAR's IOVA did not read it");
+	}
+}
+
 /* INTx: raised, EOI'd by the acknowledging BAR write, raised again. */
 static void check_intx(struct __test_metadata *_metadata, struct iq *q)
 {
@@ -973,6 +989,7 @@ TEST_F_TIMEOUT(qemu, passthrough, 300)
 	in_writel(q, IN_BAR + EDU_REG_LIVENESS, 0x12345678);
 	EXPECT_EQ(~0x12345678U, in_readl(q, IN_BAR + EDU_REG_LIVENESS));
 	EXPECT_EQ(0, inner_roundtrip(q, 1));
+	check_p2p(_metadata, q);
 	check_intx(_metadata, q);
 	check_msi(_metadata, q);
 
