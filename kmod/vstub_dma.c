@@ -14,8 +14,9 @@
  * to the BAR: it is only made while the device is open and decodes
  * memory, and vstub_bar_zap() (decode off, D3hot, reset, last close,
  * removal) revokes it from the IOMMU at once; the IOVA range stays taken
- * until userspace unmaps it.  A BAR mmap of any other driver's device is
- * refused (EFAULT).
+ * until userspace unmaps it.  Another driver's VM_PFNMAP mapping (a BAR
+ * mmap of a device on vfio-pci) is mapped as type1 maps it, unpinned and
+ * unrevoked (vstub_pfnmap.c says what that does not guarantee).
  */
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
@@ -93,6 +94,9 @@ struct vstub_dma {
 		struct vstub_p2p *p2p;
 	};
 };
+
+/* In vstub_dma.prot: another driver's VM_PFNMAP range, nothing pinned. */
+#define VSTUB_DMA_PFNMAP	BIT(30)
 
 #define VSTUB_PIN_BATCH		(PAGE_SIZE / sizeof(struct page *))
 #define VSTUB_PIN_FEW		16UL
@@ -232,7 +236,7 @@ static void vstub_dma_free(struct vstub_dma *dma)
 	bool dirty = dma->prot & IOMMU_WRITE;
 	unsigned long i;
 
-	for (i = 0; i < dma->nr_runs; i++) {
+	for (i = 0; i < dma->nr_runs && !(dma->prot & VSTUB_DMA_PFNMAP); i++) {
 		unpin_user_page_range_dirty_lock(pfn_to_page(dma->runs[i].pfn),
 						 dma->runs[i].npages, dirty);
 		cond_resched();
@@ -329,7 +333,8 @@ static int vstub_dma_iommu_map(struct vstub_container *c,
 		/* As type1: always cache-coherent (snooped) mappings. */
 		ret = vstub_iommu_map(c->domain, iova,
 				      PFN_PHYS(dma->runs[i].pfn), len,
-				      dma->prot | IOMMU_CACHE,
+				      (dma->prot & ~VSTUB_DMA_PFNMAP) |
+				      IOMMU_CACHE,
 				      GFP_KERNEL_ACCOUNT);
 		if (ret)
 			goto err_unmap;
@@ -428,6 +433,26 @@ out_unlock:
 	return ret;
 }
 
+static int vstub_dma_add_pfn(void *dma, unsigned long pfn)
+{
+	return vstub_dma_add_page(dma, pfn);
+}
+
+/*
+ * Nothing to pin at dma->vaddr: is it another driver's VM_PFNMAP mapping?
+ * Then take its pfns as they are (the flag is set first, so that a
+ * failure half-way unpins nothing).
+ */
+static int vstub_dma_map_pfnmap(struct vstub_dma *dma)
+{
+	int ret;
+
+	dma->prot |= VSTUB_DMA_PFNMAP;
+	ret = vstub_pfnmap_walk(dma->vaddr, dma->size, dma->prot & IOMMU_WRITE,
+				vstub_dma_add_pfn, dma);
+	return ret == -ENOENT ? -EFAULT : ret;
+}
+
 int vstub_dma_map(struct vstub_container *c,
 		  struct vfio_iommu_type1_dma_map *map)
 {
@@ -492,6 +517,8 @@ int vstub_dma_map(struct vstub_container *c,
 		vstub_vdev_put(vdev);
 	} else {
 		ret = vstub_dma_pin(dma);
+		if (ret == -EFAULT && !dma->nr_runs)
+			ret = vstub_dma_map_pfnmap(dma);
 		if (!ret)
 			ret = vstub_dma_iommu_map(c, dma);
 	}

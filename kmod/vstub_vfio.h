@@ -242,6 +242,10 @@ struct file *vstub_vdev_open_file(struct vstub_vdev *vdev,
 				  struct file *group_file);
 void vstub_vdev_holders(struct vstub_vdev *vdev, struct vstub_vfio_stats *st);
 
+/* vstub_pfnmap.c: another driver's VM_PFNMAP range, for MAP_DMA */
+int vstub_pfnmap_walk(unsigned long vaddr, u64 size, bool write,
+		      int (*add)(void *arg, unsigned long pfn), void *arg);
+
 /* vstub_reset.c: slot and bus resets (VFIO_DEVICE_*PCI_HOT_RESET*) */
 int vstub_reset_info(struct vstub_vdev *vdev, void __user *arg);
 int vstub_reset_hot_reset(struct vstub_vdev *vdev, void __user *arg);
