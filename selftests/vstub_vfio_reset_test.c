@@ -332,6 +332,7 @@ static const char *const hr_name[HR_NR] = {
 
 struct hr_answer {
 	int ret[HR_NR];
+	uint16_t mark_set;		/* read back before it (both) */
 	uint16_t mark_a, mark_b;	/* after the successful reset */
 	uint32_t id_after;		/* BAR0 of rpa after it */
 	uint32_t p2p_before, p2p_after;	/* rpa DMA of rpb's ID (vstub) */
@@ -432,6 +433,7 @@ static int hr_answers(bool vfio_pci, FIXTURE_DATA(reset) *self,
 	}
 	marker_set(self->rpa, MARKER);
 	marker_set(self->rpb, MARKER);
+	a->mark_set = marker_get(self->rpa) & marker_get(self->rpb);
 	a->ret[HR_OK] = hot_reset(w.device, 0, n, fds);
 	a->mark_a = marker_get(self->rpa);
 	a->mark_b = marker_get(self->rpb);
@@ -488,6 +490,8 @@ TEST_F_TIMEOUT(reset, hot_reset, 240)
 	}
 	TH_LOG("markers after the reset: vfio-pci 0x%x 0x%x, vstub 0x%x 0x%x",
 	       ref.mark_a, ref.mark_b, got.mark_a, got.mark_b);
+	EXPECT_EQ(MARKER, ref.mark_set);
+	EXPECT_EQ(MARKER, got.mark_set);
 	EXPECT_EQ(0, got.mark_a);
 	EXPECT_EQ(0, got.mark_b);
 	EXPECT_EQ(ref.mark_a, got.mark_a);
