@@ -15,6 +15,9 @@
  *     of vstub is taken under an mmap_lock except vstub_vdev.lock in the BAR
  *     fault handler, and no user copy is made holding vstub_vdev.lock.
  *   vstub_vdev.lock is never held while taking a group or container lock.
+ *   Several vstub_vdev.lock are held at once only by the hot reset
+ *   (vstub_reset.c), which takes them with mutex_trylock (EBUSY on
+ *   contention, as vfio-pci) and holds no other vstub lock meanwhile.
  *   Leaves (nothing is taken under them): vstub_ids_lock, vstub_bdfs_lock,
  *   vstub_nl_lock, vstub_p2p_lock (under vstub_vdev.lock, and under
  *   vstub_container.lock at unmap), and the spinlocks vstub_irqs.lock
