@@ -97,6 +97,7 @@ static inline int vstub_follow_pfnmap(struct vm_area_struct *vma,
 
 	if (ret)
 		return ret;
+	__acquire(ptl);		/* for sparse: follow_pte() took it */
 	*pfn = pte_pfn(*ptep);
 	*writable = pte_write(*ptep);
 	pte_unmap_unlock(ptep, ptl);
