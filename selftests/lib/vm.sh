@@ -57,12 +57,12 @@ CFG_ENV[6.12-vtd-nointremap]="VSTUB_IOMMU=vtd VSTUB_INTREMAP=0 VSTUB_SRIOV=1"
 for c in 6.12-debug 6.12-debug-sweep; do
 	CFG_KERNEL[$c]=debug
 	CFG_QEMU[$c]="$VTD $NVME_SRIOV"
-	CFG_TAIL[$c]=$ROOT_PORT
 	CFG_APPEND[$c]="log_buf_len=16M kasan_multi_shot"
 	CFG_ENV[$c]="VSTUB_IOMMU=vtd VSTUB_INTREMAP=1 VSTUB_SRIOV=1 VSTUB_DEBUG=1 VSTUB_TIME_SCALE=4"
 	CFG_SLOW[$c]=4
 done
 CFG_TESTS[6.12-debug-sweep]=vstub_sweep
+CFG_TAIL[6.12-debug]=$ROOT_PORT	# the sweep does not need it
 
 # Devices present in every guest.  The second edu on pcie.0 comes after
 # every other device, so that lookups by ID still find the first one first
