@@ -25,6 +25,9 @@
  *              wrote); nothing counted in VmLck; EFAULT past the mmap and
  *              for a writable mapping of a read-only mmap; every answer
  *              equal to type1's for the same calls
+ *   own_bar    the same map/unmap calls for a vstub device's own BAR0 in its
+ *              own container (how the kernel's VFIO selftests run them),
+ *              equal to type1's for an edu's own BAR on vfio-pci
  *
  * The pair exists where selftests/lib/vm.sh puts a root port (not on
  * AMD-Vi); without interrupt remapping vfio-pci's reference needs
@@ -637,6 +640,35 @@ TEST_F_TIMEOUT(reset, foreign_bar, 200)
 	take(false, self->edu0);
 	unbind_vfio_pci(self->edu1);
 	munmap(ram, PG_SIZE);
+}
+
+TEST_F_TIMEOUT(reset, own_bar, 120)
+{
+	struct fb_answer ref = { 0 }, got = { 0 };
+	struct vfio_ctx e, f;
+
+	ASSERT_EQ(0, open_dev(true, self->edu0, &f));
+	ASSERT_EQ(0, fb_answers(f.container, f.device, f.bar0, f.bar0_size,
+				&ref));
+	vfio_ctx_close(&f);
+	unbind_vfio_pci(self->edu0);
+	ASSERT_EQ(0, open_dev(false, self->edu0, &e));
+	ASSERT_EQ(0, fb_answers(e.container, e.device, e.bar0, e.bar0_size,
+				&got));
+	TH_LOG("type1 / vstub: full %d/%d part %d/%d misaligned %d/%d past end %d/%d ro+w %d/%d ro %d/%d",
+	       ref.full, got.full, ref.part, got.part, ref.mis, got.mis,
+	       ref.past_end, got.past_end, ref.ro_write, got.ro_write,
+	       ref.ro_read, got.ro_read);
+	EXPECT_EQ(0, got.full);
+	EXPECT_EQ(0, got.part);
+	EXPECT_EQ(0, got.mis);
+	EXPECT_EQ(-EFAULT, got.past_end);
+	EXPECT_EQ(-EFAULT, got.ro_write);
+	EXPECT_EQ(0, got.ro_read);
+	ref.past_end = got.past_end;	/* see foreign_bar */
+	EXPECT_EQ(0, memcmp(&ref, &got, sizeof(ref)));
+	vfio_ctx_close(&e);
+	take(false, self->edu0);
 }
 
 TEST_HARNESS_MAIN
