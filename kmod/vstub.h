@@ -20,6 +20,9 @@
  *   The VGA arbiter's vga_get() (a VGA range, which another VGA user may
  *     hold for long) -> vstub_vdev.lock (VGA region read/write); never the
  *     other way round.
+ *   Several vstub_vdev.lock are held at once only by the hot reset
+ *   (vstub_reset.c), which takes them with mutex_trylock (EBUSY on
+ *   contention, as vfio-pci) and holds no other vstub lock meanwhile.
  *   Leaves (nothing is taken under them): vstub_ids_lock, vstub_bdfs_lock,
  *   vstub_nl_lock, vstub_p2p_lock (under vstub_vdev.lock, and under
  *   vstub_container.lock at unmap), vstub_sriov_lock (the VF tokens;

@@ -83,6 +83,40 @@ static inline void vstub_vm_flags_set(struct vm_area_struct *vma,
 #endif
 }
 
+/*
+ * The pfn behind @addr of a VM_PFNMAP @vma (mmap_lock held) and whether
+ * it is mapped writable: 6.12 has follow_pfnmap_start/end, 6.1 follow_pte.
+ * Non-zero when nothing is mapped there yet (fault it in and ask again).
+ */
+static inline int vstub_follow_pfnmap(struct vm_area_struct *vma,
+				      unsigned long addr, unsigned long *pfn,
+				      bool *writable)
+{
+#ifdef VSTUB_HAVE_FOLLOW_PFNMAP
+	struct follow_pfnmap_args args = { .vma = vma, .address = addr };
+	int ret = follow_pfnmap_start(&args);
+
+	if (ret)
+		return ret;
+	*pfn = args.pfn;
+	*writable = args.writable;
+	follow_pfnmap_end(&args);
+	return 0;
+#else
+	spinlock_t *ptl;
+	pte_t *ptep;
+	int ret = follow_pte(vma->vm_mm, addr, &ptep, &ptl);
+
+	if (ret)
+		return ret;
+	__acquire(ptl);		/* for sparse: follow_pte() took it */
+	*pfn = pte_pfn(*ptep);
+	*writable = pte_write(*ptep);
+	pte_unmap_unlock(ptep, ptl);
+	return 0;
+#endif
+}
+
 /* MSI-X vectors added while MSI-X is enabled: since 6.2. */
 static inline bool vstub_msix_can_grow(struct pci_dev *pdev)
 {

@@ -528,105 +528,6 @@ static int vstub_device_reset(struct vstub_vdev *vdev)
 	return ret;
 }
 
-/* Gathers the functions a slot or bus reset of a device would reset. */
-struct vstub_hot_reset_walk {
-	struct pci_slot *slot;	/* only functions of this slot, or NULL */
-	struct vfio_pci_dependent_device *devs;	/* NULL: count only */
-	u32 max;		/* entries of @devs */
-	u32 count;		/* functions found */
-	int ret;
-};
-
-static int vstub_hot_reset_one(struct pci_dev *pdev, void *data)
-{
-	struct vstub_hot_reset_walk *w = data;
-	struct vfio_pci_dependent_device *d;
-	struct iommu_group *ig;
-
-	if (w->slot && pdev->slot != w->slot)
-		return 0;
-	if (w->devs && w->count < w->max) {
-		/* As vfio-pci: a function outside any group cannot be owned. */
-		ig = iommu_group_get(&pdev->dev);
-		if (!ig) {
-			w->ret = -EPERM;
-			return 1;
-		}
-		d = &w->devs[w->count];
-		d->group_id = iommu_group_id(ig);
-		d->segment = pci_domain_nr(pdev->bus);
-		d->bus = pdev->bus->number;
-		d->devfn = pdev->devfn;
-		iommu_group_put(ig);
-	}
-	w->count++;
-	return 0;
-}
-
-/*
- * VFIO_DEVICE_GET_PCI_HOT_RESET_INFO: the functions a slot reset (or else
- * a secondary bus reset) of this function would reset with it, as
- * vfio-pci lists them.  -ENODEV when neither reset is possible.
- */
-static int vstub_device_hot_reset_info(struct vstub_vdev *vdev,
-				       void __user *arg)
-{
-	unsigned long minsz = offsetofend(struct vfio_pci_hot_reset_info,
-					  count);
-	struct vstub_hot_reset_walk w = { };
-	struct vfio_pci_hot_reset_info hdr;
-	struct pci_dev *pdev = vdev->pdev;
-	struct pci_bus *bus;
-	size_t size;
-	int ret = 0;
-
-	if (copy_from_user(&hdr, arg, minsz))
-		return -EFAULT;
-	if (hdr.argsz < minsz)
-		return -EINVAL;
-	hdr.flags = 0;
-
-	if (pdev->slot && !pci_probe_reset_slot(pdev->slot)) {
-		w.slot = pdev->slot;
-		bus = pdev->slot->bus;
-	} else if (!pci_probe_reset_bus(pdev->bus)) {
-		bus = pdev->bus;
-	} else {
-		return -ENODEV;
-	}
-
-	pci_walk_bus(bus, vstub_hot_reset_one, &w);
-	size = array_size(w.count, sizeof(*w.devs));
-	if (hdr.argsz - minsz < size) {
-		hdr.count = w.count;
-		ret = -ENOSPC;
-		goto out_copy;
-	}
-	w.devs = kcalloc(w.count, sizeof(*w.devs), GFP_KERNEL);
-	if (!w.devs)
-		return -ENOMEM;
-	w.max = w.count;
-	w.count = 0;
-	pci_walk_bus(bus, vstub_hot_reset_one, &w);
-	if (w.ret) {
-		ret = w.ret;
-		goto out_free;
-	}
-	/* Functions that appeared since the count are not listed. */
-	hdr.count = min(w.count, w.max);
-	if (copy_to_user(arg + minsz, w.devs,
-			 hdr.count * sizeof(*w.devs))) {
-		ret = -EFAULT;
-		goto out_free;
-	}
-out_copy:
-	if (copy_to_user(arg, &hdr, minsz))
-		ret = -EFAULT;
-out_free:
-	kfree(w.devs);
-	return ret;
-}
-
 static long vstub_device_ioctl(struct file *file, unsigned int cmd,
 			       unsigned long arg)
 {
@@ -653,9 +554,9 @@ static long vstub_device_ioctl(struct file *file, unsigned int cmd,
 	case VFIO_DEVICE_RESET:
 		return vstub_device_reset(vdev);
 	case VFIO_DEVICE_GET_PCI_HOT_RESET_INFO:
-		return vstub_device_hot_reset_info(vdev, uarg);
+		return vstub_reset_info(vdev, uarg);
 	case VFIO_DEVICE_PCI_HOT_RESET:
-		return -EOPNOTSUPP;	/* not implemented (yet) */
+		return vstub_reset_hot_reset(vdev, uarg);
 	case VFIO_DEVICE_FEATURE:
 		return vstub_device_feature(vdev, uarg);
 	default:

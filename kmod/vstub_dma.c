@@ -15,8 +15,9 @@
  * to the BAR: it is only made while the device is open and decodes
  * memory, and vstub_bar_zap() (decode off, D3hot, reset, last close,
  * removal) revokes it from the IOMMU at once; the IOVA range stays taken
- * until userspace unmaps it.  A BAR mmap of any other driver's device is
- * refused (EFAULT).
+ * until userspace unmaps it.  Another driver's VM_PFNMAP mapping (a BAR
+ * mmap of a device on vfio-pci) is mapped as type1 maps it, unpinned and
+ * unrevoked (vstub_pfnmap.c says what that does not guarantee).
  */
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
@@ -94,6 +95,9 @@ struct vstub_dma {
 		struct vstub_p2p *p2p;
 	};
 };
+
+/* In vstub_dma.prot: another driver's VM_PFNMAP range, nothing pinned. */
+#define VSTUB_DMA_PFNMAP	BIT(30)
 
 #define VSTUB_PIN_BATCH		(PAGE_SIZE / sizeof(struct page *))
 #define VSTUB_PIN_FEW		16UL
@@ -233,7 +237,7 @@ static void vstub_dma_free(struct vstub_dma *dma)
 	bool dirty = dma->prot & IOMMU_WRITE;
 	unsigned long i;
 
-	for (i = 0; i < dma->nr_runs; i++) {
+	for (i = 0; i < dma->nr_runs && !(dma->prot & VSTUB_DMA_PFNMAP); i++) {
 		unpin_user_page_range_dirty_lock(pfn_to_page(dma->runs[i].pfn),
 						 dma->runs[i].npages, dirty);
 		cond_resched();
@@ -330,7 +334,8 @@ static int vstub_dma_iommu_map(struct vstub_container *c,
 		/* As type1: always cache-coherent (snooped) mappings. */
 		ret = vstub_iommu_map(c->domain, iova,
 				      PFN_PHYS(dma->runs[i].pfn), len,
-				      dma->prot | IOMMU_CACHE,
+				      (dma->prot & ~VSTUB_DMA_PFNMAP) |
+				      IOMMU_CACHE,
 				      GFP_KERNEL_ACCOUNT);
 		if (ret)
 			goto err_unmap;
@@ -429,6 +434,26 @@ out_unlock:
 	return ret;
 }
 
+static int vstub_dma_add_pfn(void *dma, unsigned long pfn)
+{
+	return vstub_dma_add_page(dma, pfn);
+}
+
+/*
+ * Nothing to pin at dma->vaddr: is it another driver's VM_PFNMAP mapping?
+ * Then take its pfns as they are (the flag is set first, so that a
+ * failure half-way unpins nothing).
+ */
+static int vstub_dma_map_pfnmap(struct vstub_dma *dma)
+{
+	int ret;
+
+	dma->prot |= VSTUB_DMA_PFNMAP;
+	ret = vstub_pfnmap_walk(dma->vaddr, dma->size, dma->prot & IOMMU_WRITE,
+				vstub_dma_add_pfn, dma);
+	return ret == -ENOENT ? -EFAULT : ret;
+}
+
 /*
  * May [@iova, @iova + @size) be mapped from @vaddr in @c now?  Checked
  * before pinning, and again under the lock before the mapping goes in:
@@ -521,6 +546,8 @@ int vstub_dma_map(struct vstub_container *c,
 	}
 	if (!vdev) {
 		ret = vstub_dma_pin(dma);
+		if (ret == -EFAULT && !dma->nr_runs)
+			ret = vstub_dma_map_pfnmap(dma);
 		if (ret)
 			goto err_free;
 	}

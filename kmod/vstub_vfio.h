@@ -269,6 +269,14 @@ struct file *vstub_vdev_open_file(struct vstub_vdev *vdev,
 				  struct file *group_file);
 void vstub_vdev_holders(struct vstub_vdev *vdev, struct vstub_vfio_stats *st);
 
+/* vstub_pfnmap.c: another driver's VM_PFNMAP range, for MAP_DMA */
+int vstub_pfnmap_walk(unsigned long vaddr, u64 size, bool write,
+		      int (*add)(void *arg, unsigned long pfn), void *arg);
+
+/* vstub_reset.c: slot and bus resets (VFIO_DEVICE_*PCI_HOT_RESET*) */
+int vstub_reset_info(struct vstub_vdev *vdev, void __user *arg);
+int vstub_reset_hot_reset(struct vstub_vdev *vdev, void __user *arg);
+
 /* vstub_bar.c: BAR and ROM access of the device file */
 #define VSTUB_BAR_CAPS_MAX \
 	(sizeof(struct vfio_region_info_cap_sparse_mmap) + \

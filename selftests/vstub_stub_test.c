@@ -118,7 +118,9 @@ TEST_F(load, ids_captures_unbound_device)
 	ASSERT_EQ(0, vstub_captured_line(self->d.edu, self->line, LINE_LEN));
 	EXPECT_EQ(0, strcmp(self->line + strlen(self->d.edu),
 			    " 1234:11e8 id -")) TH_LOG("captured: '%s'", self->line);
-	EXPECT_EQ(1, vstub_count_lines("captured"));
+	/* Every edu of the guest (there may be several) is unbound. */
+	EXPECT_EQ(pci_count(EDU_VENDOR, EDU_DEVICE),
+		  vstub_count_lines("captured"));
 	ASSERT_EQ(0, vstub_unload());
 	EXPECT_TRUE(pci_driver_is(self->d.edu, ""));
 }
@@ -244,7 +246,8 @@ TEST_F(load, unload_gives_devices_back)
 		ASSERT_EQ(0, vstub_write("capture", bdf)) TH_LOG("capture %s", bdf);
 		EXPECT_TRUE(pci_driver_is(bdf, "vstub"));
 	}
-	EXPECT_EQ(5, vstub_count_lines("captured"));
+	EXPECT_EQ(4 + pci_count(EDU_VENDOR, EDU_DEVICE),
+		  vstub_count_lines("captured"));
 	ASSERT_EQ(0, vstub_unload());
 	for (i = 0; i < 4; i++) {
 		const char *bdf = bdfs[i], *drv = drvs[i];
@@ -489,7 +492,7 @@ TEST_F(ctl, captured_format)
 		EXPECT_EQ(9, (int)strlen(id));
 		EXPECT_TRUE(!strcmp(reason, "id") || !strcmp(reason, "bdf"));
 	}
-	EXPECT_EQ(3, n);
+	EXPECT_EQ(2 + pci_count(EDU_VENDOR, EDU_DEVICE), n);
 	ASSERT_EQ(0, vstub_captured_line(self->d.xhci, self->line, LINE_LEN));
 	EXPECT_EQ(0, strcmp(self->line + strlen(self->d.xhci),
 			    " 1b36:000d bdf xhci_hcd")) TH_LOG("'%s'", self->line);

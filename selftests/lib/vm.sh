@@ -19,18 +19,25 @@ GUEST_MODULES=(e1000e nvme ahci sd_mod xhci_pci bochs virtio_iommu vfio vfio_pci
 CONFIGS=(6.1-vtd 6.12-vtd 6.1-amd 6.12-amd 6.12-virtio 6.12-vtd-nointremap
 	 6.12-debug 6.12-debug-sweep)
 # CFG_SLOW: factor for the time limits; CFG_TESTS: the test programs of a
-# configuration that runs its own instead of the suite.
-declare -A CFG_KERNEL CFG_QEMU CFG_APPEND CFG_ENV CFG_SLOW CFG_TESTS
+# configuration that runs its own instead of the suite; CFG_TAIL: QEMU
+# arguments after the common devices (so that these keep their addresses).
+declare -A CFG_KERNEL CFG_QEMU CFG_APPEND CFG_ENV CFG_SLOW CFG_TESTS CFG_TAIL
 
 NVME_SRIOV="-device nvme-subsys,id=subsys0 -device nvme,serial=deadbeef,subsys=subsys0,sriov_max_vfs=2,sriov_vq_flexible=4,sriov_vi_flexible=2"
 VTD="-machine q35,kernel-irqchip=split -device intel-iommu,intremap=on,caching-mode=on"
 VTD_NOIR="-machine q35,kernel-irqchip=split -device intel-iommu,intremap=off,caching-mode=on"
 AMD="-machine q35,kernel-irqchip=split -device amd-iommu,intremap=on"
 VIRTIO="-machine q35 -device virtio-iommu-pci"
+# A PCIe root port with a multifunction pair of edus behind it (bus 01, so
+# sorted after every device of bus 00): a slot/bus reset there resets both
+# functions (VFIO_DEVICE_PCI_HOT_RESET).  Not on AMD-Vi: in QEMU 7.2 its
+# devices behind a pcie-root-port fail.
+ROOT_PORT="-device pcie-root-port,id=rp1,bus=pcie.0,chassis=1,slot=1 -device edu,bus=rp1,addr=0.0,multifunction=on -device edu,bus=rp1,addr=0.1"
 
 for k in 6.1 6.12; do
 	CFG_KERNEL[$k-vtd]=$k
 	CFG_QEMU[$k-vtd]="$VTD $NVME_SRIOV"
+	CFG_TAIL[$k-vtd]=$ROOT_PORT
 	CFG_ENV[$k-vtd]="VSTUB_IOMMU=vtd VSTUB_INTREMAP=1 VSTUB_SRIOV=1"
 	CFG_KERNEL[$k-amd]=$k
 	CFG_QEMU[$k-amd]="$AMD $NVME_SRIOV"
@@ -38,9 +45,11 @@ for k in 6.1 6.12; do
 done
 CFG_KERNEL[6.12-virtio]=6.12
 CFG_QEMU[6.12-virtio]="$VIRTIO $NVME_SRIOV"
+CFG_TAIL[6.12-virtio]=$ROOT_PORT
 CFG_ENV[6.12-virtio]="VSTUB_IOMMU=virtio VSTUB_INTREMAP=0 VSTUB_SRIOV=1"
 CFG_KERNEL[6.12-vtd-nointremap]=6.12
 CFG_QEMU[6.12-vtd-nointremap]="$VTD_NOIR $NVME_SRIOV"
+CFG_TAIL[6.12-vtd-nointremap]=$ROOT_PORT
 CFG_ENV[6.12-vtd-nointremap]="VSTUB_IOMMU=vtd VSTUB_INTREMAP=0 VSTUB_SRIOV=1"
 # The debug kernel (scripts/debug-kernel.sh: KASAN, lockdep, kmemleak, fault
 # injection): the whole suite, and separately (lockdep is off after the
@@ -53,14 +62,17 @@ for c in 6.12-debug 6.12-debug-sweep; do
 	CFG_SLOW[$c]=4
 done
 CFG_TESTS[6.12-debug-sweep]=vstub_sweep
+CFG_TAIL[6.12-debug]=$ROOT_PORT	# the sweep does not need it
 
-# Devices present in every guest.
-# The e1000e is on QEMU's user network, the added ich9-ahci has a disk (a
-# fresh image per boot, boot_vm), the qemu-xhci a keyboard, the std VGA is
-# bochs-drm's (all used by vstub_vfio_devclass_test).
+# Devices present in every guest.  The e1000e is on QEMU's user network,
+# the added ich9-ahci has a disk (a fresh image per boot, boot_vm), the
+# qemu-xhci a keyboard, the std VGA is bochs-drm's (all used by the
+# device-class tests).  The second edu on pcie.0 comes after every other
+# device, so that lookups by ID still find the first one first (it is the
+# peer a foreign BAR mapping reads from, on vfio-pci).
 QEMU_DEVICES="-device edu -netdev user,id=vnet0 -device e1000e,netdev=vnet0 -device pci-testdev \
 -device ich9-ahci,id=vsata -device ide-hd,drive=vsatadisk,bus=vsata.0,serial=vstub-sata \
--device qemu-xhci,id=vxhci -device usb-kbd,bus=vxhci.0 -device VGA"
+-device qemu-xhci,id=vxhci -device usb-kbd,bus=vxhci.0 -device VGA -device edu"
 CMDLINE_BASE="console=ttyS0 panic=-1 quiet"
 
 # ---- kernels ----------------------------------------------------------------
@@ -202,7 +214,8 @@ boot_vm()
 		-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 		-kernel "$kroot/boot/vmlinuz-$k" -initrd "$out/initrd.gz" \
 		-append "$append" ${CFG_QEMU[$cfg]} \
-		-drive "if=none,id=vsatadisk,format=raw,file=$out/sata.img" $QEMU_DEVICES
+		-drive "if=none,id=vsatadisk,format=raw,file=$out/sata.img" \
+		$QEMU_DEVICES ${CFG_TAIL[$cfg]:-}
 	[ $shell = 1 ] || set -- "$@" -monitor none
 	printf '%q ' "$@" >"$out/cmdline"
 	echo >>"$out/cmdline"
