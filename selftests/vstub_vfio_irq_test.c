@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <signal.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
@@ -894,14 +895,32 @@ TEST_F_TIMEOUT(irq, exit_paths, 180)
  * both oopses show impossible CPU flags -- VM, NT, DF or reserved bits set
  * in kernel mode -- so interrupts come from this thread only.)
  */
+/*
+ * Debian's 6.1 on QEMU 7.2's AMD-Vi now and then delivers an MSI raised
+ * right after a vector was set up again to a vector that has no handler
+ * any more ("No irq handler for vector" in the kernel log, below any
+ * VFIO provider: the interrupt never reaches vstub); 6.12 and VT-d never
+ * do.  Such a loss, with that log line, is reported but not counted.
+ */
+static bool lost_below_vfio(const char *mark)
+{
+	struct utsname u;
+
+	return vstub_env_is("VSTUB_IOMMU", "amd") && !uname(&u) &&
+	       !strncmp(u.release, "6.1.", 4) &&
+	       dmesg_since(mark, "No irq handler for vector");
+}
+
 TEST_F_TIMEOUT(irq, churn, 120)
 {
 	int32_t fd = self->efd[0];
-	int dev = self->v.device, i, bad = 0, missed = 0;
+	int dev = self->v.device, i, bad = 0, missed = 0, lost = 0;
 	struct timespec t0, t1;
+	char mark[96];
 	int64_t got;
 	unsigned int index;
 
+	ASSERT_EQ(0, kmsg_mark(mark, sizeof(mark)));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (i = 0;; i++) {
 		clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -918,11 +937,19 @@ TEST_F_TIMEOUT(irq, churn, 120)
 		 * VFIO users must take spurious interrupts anyway.
 		 */
 		if (i % 2 && (got = eventfd_wait(fd, IRQ_MS)) < 1) {
-			missed++;
 			TH_LOG("round %d: %s eventfd count %lld (status 0x%x, cmd 0x%x/0x%x)",
 			       i, index ? "MSI" : "INTx", (long long)got,
 			       edu_read(self->v.bar0, EDU_REG_IRQ_STATUS),
 			       cmd_virt(dev), pci_cmd_phys(self->edu));
+			if (index == VFIO_PCI_MSI_IRQ_INDEX && lost < 2 &&
+			    lost_below_vfio(mark)) {
+				TH_LOG("round %d: the kernel had no handler for the vector (6.1 on AMD-Vi): not counted",
+				       i);
+				lost++;
+				kmsg_mark(mark, sizeof(mark));
+			} else {
+				missed++;
+			}
 		}
 		if (vfio_irq_set_none(dev, index, VFIO_IRQ_SET_ACTION_TRIGGER,
 				      0, 0))
