@@ -239,3 +239,23 @@ boot_vm()
 	fi
 	return $rc
 }
+
+# boot_vm_retry CONFIG OUTDIR TIMEOUT [VAR=VALUE...]: boot_vm, booted again
+# (up to three times) while the guest dies or hangs before its /init is
+# READY - before vstub is loaded: a TCG hiccup such as an early "Oops:
+# int3" or "timer doesn't work through Interrupt-remapped IO-APIC" on a
+# loaded machine.  Returns boot_vm's status.
+boot_vm_retry()
+{
+	local out=$2 try rc=0
+
+	for try in 1 2 3; do
+		rc=0
+		VM_READY_TMO=${VM_READY_TMO:-150} boot_vm "$@" || rc=$?
+		grep -qa '^@@VSTUB@@ READY' "$out/tap.log" 2>/dev/null && return $rc
+		echo "$1: the guest died before its /init was ready (qemu status $rc), try $try:" >&2
+		tail -n 3 "$out/console.log" 2>/dev/null | sed 's/^/  /' >&2
+		cp "$out/console.log" "$out/console.try$try.log" 2>/dev/null || :
+	done
+	return $rc
+}
