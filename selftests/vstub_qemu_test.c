@@ -664,50 +664,6 @@ static int inner_ack_unplug(struct iq *q, int ms)
 
 /* ---- modules: vfio.ko's family must be gone for vfio_compat=1 ---------- */
 
-static const char *const vfio_mods[] = {
-	"vfio_pci", "vfio_pci_core", "vfio_iommu_type1", "vfio",
-};
-
-static int unload_vfio(void)
-{
-	unsigned int i;
-	char path[64];
-
-	for (i = 0; i < ARRAY_SIZE(vfio_mods); i++) {
-		snprintf(path, sizeof(path), "/sys/module/%s", vfio_mods[i]);
-		if (path_exists(path) &&
-		    syscall(SYS_delete_module, vfio_mods[i], O_NONBLOCK))
-			return -errno;
-	}
-	return 0;
-}
-
-/* Load the guest's boot modules that are missing (/etc/vstub-modules). */
-static void reload_boot_modules(void)
-{
-	char line[256], path[512], *args;
-	FILE *f = fopen("/etc/vstub-modules", "r");
-
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		int fd;
-
-		line[strcspn(line, "\n")] = '\0';
-		args = strchr(line, ' ');
-		if (args)
-			*args++ = '\0';
-		snprintf(path, sizeof(path), "/lib/modules/%s/%s",
-			 vstub_env("VSTUB_KVER", ""), line);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		syscall(SYS_finit_module, fd, args ? args : "", 0);
-		close(fd);
-	}
-	fclose(f);
-}
-
 /* Bind @bdf to @drv through driver_override (vfio-pci variant). */
 static int bind_to(const char *bdf, const char *drv)
 {
@@ -778,13 +734,13 @@ FIXTURE_SETUP(qemu)
 		if (vstub_no_intremap())
 			SKIP(return, "vfio-pci refuses groups without interrupt remapping");
 		ASSERT_EQ(0, vstub_unload_if_loaded());
-		reload_boot_modules();
+		vstub_reload_boot_modules();
 		if (!path_exists("/sys/bus/pci/drivers/vfio-pci"))
 			SKIP(return, "vfio-pci is not loaded");
 		ASSERT_EQ(0, bind_to(self->edu, "vfio-pci"));
 	} else {
 		ASSERT_EQ(0, vstub_unload_if_loaded());
-		ASSERT_EQ(0, unload_vfio());
+		ASSERT_EQ(0, vstub_unload_vfio());
 		ASSERT_EQ(0, vstub_load_edu("vfio_compat=1", false, self->edu));
 	}
 }
@@ -798,7 +754,7 @@ FIXTURE_TEARDOWN(qemu)
 		unbind_override(self->edu);
 	} else {
 		vstub_unload_if_loaded();
-		reload_boot_modules();
+		vstub_reload_boot_modules();
 	}
 }
 

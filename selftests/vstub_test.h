@@ -703,4 +703,48 @@ static inline int vstub_load_edu(const char *extra, bool strict,
 	return pci_wait_driver(edu, "vstub", 5000) ? 0 : -ENODEV;
 }
 
+/* Unload the in-kernel VFIO modules (vfio_compat=1 needs them gone). */
+static inline int vstub_unload_vfio(void)
+{
+	static const char *const vstub_vfio_mods[] = {
+		"vfio_pci", "vfio_pci_core", "vfio_iommu_type1", "vfio",
+	};
+	unsigned int i;
+	char path[64];
+
+	for (i = 0; i < ARRAY_SIZE(vstub_vfio_mods); i++) {
+		snprintf(path, sizeof(path), "/sys/module/%s", vstub_vfio_mods[i]);
+		if (path_exists(path) &&
+		    syscall(SYS_delete_module, vstub_vfio_mods[i], O_NONBLOCK))
+			return -errno;
+	}
+	return 0;
+}
+
+/* Load the guest's boot modules that are missing (/etc/vstub-modules). */
+static inline void vstub_reload_boot_modules(void)
+{
+	char line[256], path[512], *args;
+	FILE *f = fopen("/etc/vstub-modules", "r");
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		int fd;
+
+		line[strcspn(line, "\n")] = '\0';
+		args = strchr(line, ' ');
+		if (args)
+			*args++ = '\0';
+		snprintf(path, sizeof(path), "/lib/modules/%s/%s",
+			 vstub_env("VSTUB_KVER", ""), line);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		syscall(SYS_finit_module, fd, args ? args : "", 0);
+		close(fd);
+	}
+	fclose(f);
+}
+
 #endif /* _VSTUB_TEST_H */

@@ -962,50 +962,6 @@ TEST_F_TIMEOUT(solo, not_viable, 120)
 /* ---- vfio_compat=1: the /dev/vfio names, and vfio.ko --------------------- */
 
 /* Modules of vfio.ko's family, in unload order. */
-static const char *const vfio_mods[] = {
-	"vfio_pci", "vfio_pci_core", "vfio_iommu_type1", "vfio",
-};
-
-static int unload_vfio(void)
-{
-	unsigned int i;
-	char path[64];
-
-	for (i = 0; i < ARRAY_SIZE(vfio_mods); i++) {
-		snprintf(path, sizeof(path), "/sys/module/%s", vfio_mods[i]);
-		if (path_exists(path) &&
-		    syscall(SYS_delete_module, vfio_mods[i], O_NONBLOCK))
-			return -errno;
-	}
-	return 0;
-}
-
-/* Load the guest's boot modules that are missing (/etc/vstub-modules). */
-static void reload_boot_modules(void)
-{
-	char line[256], path[512], *args;
-	FILE *f = fopen("/etc/vstub-modules", "r");
-
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		int fd;
-
-		line[strcspn(line, "\n")] = '\0';
-		args = strchr(line, ' ');
-		if (args)
-			*args++ = '\0';
-		snprintf(path, sizeof(path), "/lib/modules/%s/%s",
-			 vstub_env("VSTUB_KVER", ""), line);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		syscall(SYS_finit_module, fd, args ? args : "", 0);
-		close(fd);
-	}
-	fclose(f);
-}
-
 static int load_one_module(const char *name)
 {
 	char path[512];
@@ -1037,7 +993,7 @@ TEST_F_TIMEOUT(dma, vfio_compat, 180)
 	EXPECT_EQ(-EBUSY, vstub_load_edu("vfio_compat=1", false, self->edu));
 	EXPECT_TRUE(dmesg_since(mark, "vfio_compat=1 refused"));
 
-	ASSERT_EQ(0, unload_vfio());
+	ASSERT_EQ(0, vstub_unload_vfio());
 	ASSERT_EQ(0, vstub_load_edu("vfio_compat=1", false, self->edu));
 	EXPECT_TRUE(node_is_vstub(VFIO_NODE_DIR "/vfio"));
 	ASSERT_EQ(0, vfio_open_device(&w, VFIO_NODE_DIR, self->edu,
@@ -1062,8 +1018,8 @@ TEST_F_TIMEOUT(dma, vfio_compat, 180)
 
 	/* Back to the boot state: vfio's own nodes again. */
 	EXPECT_EQ(0, vstub_unload());
-	EXPECT_EQ(0, unload_vfio());
-	reload_boot_modules();
+	EXPECT_EQ(0, vstub_unload_vfio());
+	vstub_reload_boot_modules();
 }
 
 TEST_HARNESS_MAIN
