@@ -92,9 +92,15 @@ static bool sata_disk_wait(const char *bdf, char *name, size_t len, int ms)
 
 	for (; ms > 0; ms -= 100) {
 		if (!sata_disk(bdf, name, len)) {
+			int fd;
+
+			/* The node opens only once sd is done with it. */
 			snprintf(node, sizeof(node), "/dev/%s", name);
-			if (path_exists(node))
+			fd = open(node, O_RDONLY | O_CLOEXEC);
+			if (fd >= 0) {
+				close(fd);
 				return true;
+			}
 		}
 		vstub_msleep(100);
 	}
