@@ -41,6 +41,20 @@ static inline int vstub_iommu_map(struct iommu_domain *domain,
 #endif
 }
 
+/* iommu_map_sg() grew its gfp argument in the same release. */
+static inline ssize_t vstub_iommu_map_sg(struct iommu_domain *domain,
+					 unsigned long iova,
+					 struct scatterlist *sg,
+					 unsigned int nents, int prot,
+					 gfp_t gfp)
+{
+#ifdef VSTUB_HAVE_IOMMU_MAP_SG_GFP
+	return iommu_map_sg(domain, iova, sg, nents, prot, gfp);
+#else
+	return iommu_map_sg(domain, iova, sg, nents, prot);
+#endif
+}
+
 /*
  * Interrupt isolation (interrupt remapping or an MSI-isolating IOMMU):
  * 6.3+ answers per group; 6.1/6.2 per device capability plus the global

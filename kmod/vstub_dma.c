@@ -22,6 +22,7 @@
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/scatterlist.h>
 #include <linux/slab.h>
 
 #include "vstub_vfio.h"
@@ -197,25 +198,31 @@ bool vstub_dma_ranges_cover(struct vstub_container *c,
 	return true;
 }
 
-/* Record one more pinned page, extending the last run when contiguous. */
-static int vstub_dma_add_page(struct vstub_dma *dma, unsigned long pfn)
+/*
+ * Append @npages contiguous pfns from @pfn to dma->runs, extending the last
+ * run when they follow it.  A full run array grows to at least @hint runs
+ * (the estimate from the first batch: an array the right size at once, not
+ * log2(runs) copies of it), otherwise doubles.
+ */
+static int vstub_dma_add_run(struct vstub_dma *dma, unsigned long pfn,
+			     unsigned long npages, unsigned long hint)
 {
 	struct vstub_dma_run *run;
 
 	if (dma->nr_runs) {
 		run = &dma->runs[dma->nr_runs - 1];
 		if (run->pfn + run->npages == pfn) {
-			run->npages++;
+			run->npages += npages;
 			return 0;
 		}
 	}
 	if (dma->nr_runs == dma->cap_runs) {
-		unsigned int cap = dma->cap_runs < 16 ? 16 : dma->cap_runs * 2;
+		unsigned long cap = max3(16UL, 2UL * dma->cap_runs, hint);
 		struct vstub_dma_run *runs;
 
-		if (dma->cap_runs > UINT_MAX / 2)
+		cap = min_t(unsigned long, cap, UINT_MAX);
+		if (cap <= dma->cap_runs)
 			return -ENOMEM;
-
 		runs = kvmalloc_array(cap, sizeof(*runs), GFP_KERNEL_ACCOUNT);
 		if (!runs)
 			return -ENOMEM;
@@ -227,7 +234,56 @@ static int vstub_dma_add_page(struct vstub_dma *dma, unsigned long pfn)
 	}
 	run = &dma->runs[dma->nr_runs++];
 	run->pfn = pfn;
-	run->npages = 1;
+	run->npages = npages;
+	return 0;
+}
+
+/*
+ * The first batch's estimate may have been far too generous (a fragmented
+ * start, contiguous after): give the excess back rather than keep it for
+ * the mapping's lifetime.
+ */
+static void vstub_dma_trim_runs(struct vstub_dma *dma)
+{
+	struct vstub_dma_run *runs;
+
+	if (dma->runs == &dma->run0 || dma->cap_runs <= 2 * dma->nr_runs + 16)
+		return;
+	runs = kvmalloc_array(dma->nr_runs, sizeof(*runs), GFP_KERNEL_ACCOUNT);
+	if (!runs)
+		return;
+	memcpy(runs, dma->runs, dma->nr_runs * sizeof(*runs));
+	kvfree(dma->runs);
+	dma->runs = runs;
+	dma->cap_runs = dma->nr_runs;
+}
+
+/*
+ * Record a batch of pinned pages as runs: one step per physically
+ * contiguous stretch (a THP or hugetlb folio is one comparison per page and
+ * one run, not one call per page).  On failure the pages from the first
+ * one not recorded are unpinned, and their count is returned in @lost.
+ */
+static int vstub_dma_add_pages(struct vstub_dma *dma, struct page **pages,
+			       unsigned long got, unsigned long hint,
+			       unsigned long *lost)
+{
+	unsigned long i = 0, n, pfn;
+	int ret;
+
+	while (i < got) {
+		pfn = page_to_pfn(pages[i]);
+		for (n = 1; i + n < got; n++)
+			if (page_to_pfn(pages[i + n]) != pfn + n)
+				break;
+		ret = vstub_dma_add_run(dma, pfn, n, hint);
+		if (ret) {
+			unpin_user_pages(pages + i, got - i);
+			*lost = got - i;
+			return ret;
+		}
+		i += n;
+	}
 	return 0;
 }
 
@@ -256,26 +312,43 @@ static void vstub_dma_free(struct vstub_dma *dma)
 	kfree(dma);
 }
 
-/* Pin the user pages of @dma, accounting them, into dma->runs. */
+/*
+ * Pin the user pages of @dma into dma->runs.  The whole mapping is charged
+ * to locked_vm once, up front (one mmap write lock per MAP_DMA, not one per
+ * batch, and a mapping over RLIMIT_MEMLOCK fails before pinning anything);
+ * whatever is not pinned in the end is given back, so dma->npinned is
+ * always exactly what is accounted and pinned.
+ */
 static int vstub_dma_pin(struct vstub_dma *dma)
 {
 	unsigned int gup_flags = FOLL_LONGTERM;
 	unsigned long total = dma->size >> PAGE_SHIFT;
-	unsigned long done = 0, i, batch = VSTUB_PIN_BATCH;
+	unsigned long done = 0, batch = VSTUB_PIN_BATCH, hint = 0, lost;
 	struct page *few[VSTUB_PIN_FEW];
 	struct page **pages = few;
 	long got;
-	int ret = 0;
+	int ret;
 
 	if (dma->prot & IOMMU_WRITE)
 		gup_flags |= FOLL_WRITE;
+	ret = account_locked_vm(dma->mm, total, true);
+	if (ret) {
+		pr_warn_ratelimited("%s (%d): RLIMIT_MEMLOCK (%lu bytes) exceeded by a %llu-byte DMA mapping; raise the memlock limit (ulimit -l)\n",
+				    current->comm, task_pid_nr(current),
+				    rlimit(RLIMIT_MEMLOCK), dma->size);
+		return ret;
+	}
+	dma->npinned = total;
+
 	/* Small mappings (the per-op hot path) need no page array. */
 	if (total <= VSTUB_PIN_FEW) {
 		batch = VSTUB_PIN_FEW;
 	} else {
 		pages = (struct page **)__get_free_page(GFP_KERNEL);
-		if (!pages)
-			return -ENOMEM;
+		if (!pages) {
+			ret = -ENOMEM;
+			goto out_unaccount;
+		}
 	}
 
 	while (done < total) {
@@ -290,61 +363,105 @@ static int vstub_dma_pin(struct vstub_dma *dma)
 			ret = got ? got : -EFAULT;
 			break;
 		}
-		ret = account_locked_vm(dma->mm, got, true);
+		ret = vstub_dma_add_pages(dma, pages, got, hint, &lost);
 		if (ret) {
-			unpin_user_pages(pages, got);
-			pr_warn_ratelimited("%s (%d): RLIMIT_MEMLOCK (%lu bytes) exceeded while pinning DMA memory; raise the memlock limit (ulimit -l)\n",
-					    current->comm,
-					    task_pid_nr(current),
-					    rlimit(RLIMIT_MEMLOCK));
+			done += got - lost;
 			break;
 		}
-		dma->npinned += got;
-		for (i = 0; i < got; i++) {
-			ret = vstub_dma_add_page(dma, page_to_pfn(pages[i]));
-			if (ret) {
-				unpin_user_pages(pages + i, got - i);
-				account_locked_vm(dma->mm, got - i, false);
-				dma->npinned -= got - i;
-				break;
-			}
-		}
-		if (ret)
-			break;
+		/* Runs the whole mapping needs, at the first batch's rate. */
+		if (!done && dma->nr_runs > 1)
+			hint = DIV_ROUND_UP(total, got) * dma->nr_runs;
 		done += got;
 		cond_resched();
 	}
 	if (pages != few)
 		free_page((unsigned long)pages);
+	if (!ret && hint)
+		vstub_dma_trim_runs(dma);
+out_unaccount:
+	if (done < total) {
+		account_locked_vm(dma->mm, total - done, false);
+		dma->npinned = done;
+	}
 	return ret;
 }
 
-/* Map the pinned runs; on failure nothing of @dma stays mapped. */
+/* Runs per iommu_map_sg() call: a page of scatterlist entries. */
+#define VSTUB_MAP_SG	(PAGE_SIZE / sizeof(struct scatterlist))
+/* Bytes per scatterlist entry (its length is an unsigned int). */
+#define VSTUB_MAP_SG_LEN	SZ_1G
+
+/*
+ * Map the pinned runs; on failure nothing of @dma stays mapped.  A
+ * mapping of one run is one iommu_map(); more runs go through
+ * iommu_map_sg() a page of scatterlist entries at a time, which syncs the
+ * IOTLB once per call instead of once per run (with an IOMMU in caching
+ * mode every sync is a queued invalidation the hypervisor traps).
+ * Another driver's PFNMAP pfns may have no struct page, so they are
+ * mapped run by run.
+ */
 static int vstub_dma_iommu_map(struct vstub_container *c,
 			       struct vstub_dma *dma)
 {
+	int prot = (dma->prot & ~VSTUB_DMA_PFNMAP) | IOMMU_CACHE;
 	struct iommu_iotlb_gather gather;
+	struct scatterlist *sgl = NULL, *sg;
 	u64 iova = dma->iova;
-	unsigned long i;
-	int ret;
+	unsigned long i = 0, off = 0, n, len;
+	ssize_t mapped;
+	int ret = 0;
 
-	for (i = 0; i < dma->nr_runs; i++) {
-		size_t len = dma->runs[i].npages << PAGE_SHIFT;
-
-		/* As type1: always cache-coherent (snooped) mappings. */
-		ret = vstub_iommu_map(c->domain, iova,
-				      PFN_PHYS(dma->runs[i].pfn), len,
-				      (dma->prot & ~VSTUB_DMA_PFNMAP) |
-				      IOMMU_CACHE,
-				      GFP_KERNEL_ACCOUNT);
-		if (ret)
+	/* As type1: always cache-coherent (snooped) mappings. */
+	if (dma->nr_runs > 1 && !(dma->prot & VSTUB_DMA_PFNMAP)) {
+		sgl = (struct scatterlist *)__get_free_page(GFP_KERNEL);
+		if (!sgl)
+			return -ENOMEM;
+	}
+	while (i < dma->nr_runs) {
+		if (!sgl) {
+			len = dma->runs[i].npages << PAGE_SHIFT;
+			ret = vstub_iommu_map(c->domain, iova,
+					      PFN_PHYS(dma->runs[i].pfn), len,
+					      prot, GFP_KERNEL_ACCOUNT);
+			if (ret)
+				goto err_unmap;
+			iova += len;
+			i++;
+			cond_resched();
+			continue;
+		}
+		/* Fill the scatterlist from page @off of run @i on. */
+		sg_init_table(sgl, VSTUB_MAP_SG);
+		n = 0;
+		for (sg = sgl; ; sg = sg_next(sg)) {
+			len = min(dma->runs[i].npages - off,
+				  VSTUB_MAP_SG_LEN >> PAGE_SHIFT);
+			sg_set_page(sg, pfn_to_page(dma->runs[i].pfn + off),
+				    len << PAGE_SHIFT, 0);
+			n++;
+			off += len;
+			if (off == dma->runs[i].npages) {
+				i++;
+				off = 0;
+			}
+			if (n == VSTUB_MAP_SG || i == dma->nr_runs)
+				break;
+		}
+		sg_mark_end(sg);
+		mapped = vstub_iommu_map_sg(c->domain, iova, sgl, n, prot,
+					    GFP_KERNEL_ACCOUNT);
+		if (mapped < 0) {
+			ret = mapped;
 			goto err_unmap;
-		iova += len;
+		}
+		iova += mapped;
 		cond_resched();
 	}
+	free_page((unsigned long)sgl);
 	return 0;
 
 err_unmap:
+	free_page((unsigned long)sgl);
 	if (iova > dma->iova) {
 		iommu_iotlb_gather_init(&gather);
 		iommu_unmap_fast(c->domain, dma->iova, iova - dma->iova,
@@ -436,7 +553,7 @@ out_unlock:
 
 static int vstub_dma_add_pfn(void *dma, unsigned long pfn)
 {
-	return vstub_dma_add_page(dma, pfn);
+	return vstub_dma_add_run(dma, pfn, 1, 0);
 }
 
 /*

@@ -2,13 +2,12 @@
 /*
  * vstub_vfio_dma_test - vstub's VFIO personality, proven with real DMA from
  * QEMU's edu device: container/group/device ioctls, Type1 MAP/UNMAP rules
- * and errnos, IOMMU protection (DMA to unmapped IOVAs is blocked), pinned
- * page and locked_vm accounting on every exit path (unmap, close, SIGKILL,
- * hot-remove), two groups in one container, and vfio_compat=1.
+ * and errnos, IOMMU protection (DMA to unmapped IOVAs is blocked), unload
+ * and hot-remove while open, two groups in one container, and
+ * vfio_compat=1.  Pinning and accounting: vstub_vfio_pin_test.
  *
  * Runs as root in a QEMU guest of selftests/run (edu unbound at boot).
  */
-#include <linux/capability.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/sysmacros.h>
@@ -17,90 +16,7 @@
 #include "kselftest_harness.h"
 #include "vstub_test.h"
 #include "vstub_vfio_util.h"
-
-#define BDF_LEN		32
-#define PG		4096UL
-/* Test IOVAs: below edu's 28-bit DMA limit, clear of reserved regions. */
-#define IOVA_A		0x100000ULL
-#define IOVA_B		0x200000ULL
-#define IOVA_C		0x300000ULL
-#define IOVA_MSI	0xfee00000ULL
-#define DMA_LEN		4000
-#define DMA_MS		10000
-
-/* ---- helpers ------------------------------------------------------------ */
-
-/* A value of /proc/vmstat, or -1. */
-/* Wait up to 3 s for the pin count to come back to @want. */
-static long pins_settle(long want)
-{
-	long now = vstub_pins_held();
-	int i;
-
-	for (i = 0; i < 60 && now != want; i++) {
-		vstub_msleep(50);
-		now = vstub_pins_held();
-	}
-	return now;
-}
-
-static void *alloc_buf(size_t size, int fill)
-{
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		return NULL;
-	memset(p, fill, size);
-	return p;
-}
-
-static void fill_pattern(uint8_t *p, size_t len, unsigned int seed)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		p[i] = (uint8_t)(i * 7 + seed);
-}
-
-/* RAM(@src_iova) -> edu buffer -> RAM(@dst_iova), @len bytes. */
-static int edu_roundtrip(uint8_t *bar, uint64_t src_iova,
-			 uint64_t dst_iova, uint32_t len)
-{
-	int ret = edu_dma(bar, src_iova, EDU_DEV_BUF, len, 0, DMA_MS);
-
-	return ret ? ret : edu_dma(bar, EDU_DEV_BUF, dst_iova, len, 1, DMA_MS);
-}
-
-/* Walk GET_INFO's capability chain for @id. */
-static struct vfio_info_cap_header *find_cap(void *info, uint32_t argsz,
-					     uint32_t off, uint16_t id)
-{
-	while (off && off + sizeof(struct vfio_info_cap_header) <= argsz) {
-		struct vfio_info_cap_header *h = info + off;
-
-		if (h->id == id)
-			return h;
-		off = h->next;
-	}
-	return NULL;
-}
-
-/* Drop CAP_IPC_LOCK from this (child) process. */
-static int drop_ipc_lock(void)
-{
-	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct data[2];
-
-	if (syscall(SYS_capget, &hdr, data))
-		return -errno;
-	data[CAP_IPC_LOCK / 32].effective &= ~(1U << (CAP_IPC_LOCK % 32));
-	data[CAP_IPC_LOCK / 32].permitted &= ~(1U << (CAP_IPC_LOCK % 32));
-	data[CAP_IPC_LOCK / 32].inheritable &= ~(1U << (CAP_IPC_LOCK % 32));
-	return syscall(SYS_capset, &hdr, data) ? -errno : 0;
-}
+#include "vstub_vfio_dma.h"
 
 /* Find a capability in the standard list of config space. */
 static int cfg_find_cap(int device, uint8_t id)
@@ -133,40 +49,6 @@ static bool node_is_vstub(const char *path)
 	    sscanf(buf, "%u:%u", &maj, &min) != 2)
 		return false;
 	return major(st.st_rdev) == maj && minor(st.st_rdev) == min;
-}
-
-/* ---- the common fixture: edu open through vstub, two buffers ------------ */
-
-FIXTURE(dma)
-{
-	char edu[BDF_LEN];
-	char mark[128];
-	struct vfio_ctx v;
-	uint8_t *a, *b;
-	long pins0, lck0;
-};
-
-FIXTURE_SETUP(dma)
-{
-	vfio_ctx_init(&self->v);
-	ASSERT_EQ(0, pci_find(EDU_VENDOR, EDU_DEVICE, 0, self->edu, BDF_LEN));
-	ASSERT_EQ(0, vstub_load_edu(NULL, false, self->edu));
-	ASSERT_EQ(0, kmsg_mark(self->mark, sizeof(self->mark)));
-	self->pins0 = vstub_pins_held();
-	self->lck0 = vstub_vmlck_kb(getpid());
-	ASSERT_EQ(0, vfio_open_device(&self->v, VSTUB_NODE_DIR, self->edu,
-				      VFIO_TYPE1v2_IOMMU));
-	ASSERT_EQ(0, vfio_enable_dma(self->v.device));
-	self->a = alloc_buf(2 * PG, 0);
-	self->b = alloc_buf(2 * PG, 0);
-	ASSERT_NE(NULL, self->a);
-	ASSERT_NE(NULL, self->b);
-}
-
-FIXTURE_TEARDOWN(dma)
-{
-	vfio_ctx_close(&self->v);
-	vstub_unload_if_loaded();
 }
 
 TEST_F_TIMEOUT(dma, container_info, 120)
@@ -569,192 +451,7 @@ TEST_F_TIMEOUT(dma, group_and_container_errors, 120)
 	EXPECT_EQ(0, memcmp(self->a, self->b, DMA_LEN));
 }
 
-/* Closing everything with mappings in place gives every page back. */
-TEST_F_TIMEOUT(dma, close_releases, 120)
-{
-	void *big = alloc_buf(64 * PG, 1);
-
-	ASSERT_NE(NULL, big);
-	ASSERT_EQ(0, vfio_map(self->v.container, big, IOVA_C, 64 * PG,
-			      VFIO_RW));
-	ASSERT_EQ(0, vfio_map(self->v.container, self->a, IOVA_A, PG, VFIO_RW));
-	EXPECT_EQ(self->lck0 + 65 * 4, vstub_vmlck_kb(getpid()));
-	EXPECT_EQ(self->pins0 + 65, vstub_pins_held());
-	vfio_ctx_close(&self->v);
-	EXPECT_EQ(self->lck0, vstub_vmlck_kb(getpid()));
-	EXPECT_EQ(self->pins0, pins_settle(self->pins0));
-}
-
-/*
- * A 2 MiB-aligned, THP-backed region maps as physically contiguous runs;
- * DMA into and out of it at several offsets.
- */
-TEST_F_TIMEOUT(dma, large_contiguous_mapping, 120)
-{
-	const size_t len = 4UL << 20;
-	const uint64_t iova = 0x800000;
-	uint8_t *raw, *region;
-	size_t off[] = { 0, PG, (2UL << 20) - PG, (2UL << 20) + 3 * PG };
-	unsigned int i;
-
-	raw = mmap(NULL, 2 * len, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, raw);
-	region = (uint8_t *)(((uintptr_t)raw + len - 1) & ~(len - 1));
-	madvise(region, len, MADV_HUGEPAGE);
-	memset(region, 0, len);
-	ASSERT_EQ(0, vfio_map(self->v.container, region, iova, len, VFIO_RW));
-	EXPECT_EQ(self->pins0 + (long)(len / PG), vstub_pins_held());
-
-	for (i = 0; i < ARRAY_SIZE(off); i++) {
-		uint8_t *src = region + off[i];
-		uint8_t *dst = region + len - PG - off[i] / 2;
-
-		dst = (uint8_t *)((uintptr_t)dst & ~(PG - 1));
-		fill_pattern(src, DMA_LEN, 50 + i);
-		memset(dst, 0, DMA_LEN);
-		ASSERT_EQ(0, edu_roundtrip(self->v.bar0, iova + off[i],
-					   iova + (dst - region), DMA_LEN));
-		EXPECT_EQ(0, memcmp(src, dst, DMA_LEN))
-			TH_LOG("offset 0x%zx", off[i]);
-	}
-	EXPECT_EQ((int64_t)len, vfio_unmap(self->v.container, iova, len, 0));
-	EXPECT_EQ(self->pins0, vstub_pins_held());
-	munmap(raw, 2 * len);
-}
-
-/* ---- RLIMIT_MEMLOCK, accounted on the mapping process ------------------ */
-
-TEST_F_TIMEOUT(dma, memlock_limit, 120)
-{
-	int status;
-	pid_t pid;
-
-	pid = fork();
-	ASSERT_GE(pid, 0);
-	if (!pid) {
-		struct rlimit rl = { 16 * PG, 16 * PG };
-		void *big = alloc_buf(64 * PG, 1);
-		long lck;
-
-		if (!big || drop_ipc_lock() || setrlimit(RLIMIT_MEMLOCK, &rl))
-			_exit(10);
-		lck = vstub_vmlck_kb(getpid());
-		if (vfio_map(self->v.container, big, IOVA_C, 64 * PG,
-			     VFIO_RW) != -ENOMEM)
-			_exit(11);
-		if (vstub_vmlck_kb(getpid()) != lck)
-			_exit(12);
-		if (vfio_map(self->v.container, big, IOVA_C, 8 * PG, VFIO_RW))
-			_exit(13);
-		if (vstub_vmlck_kb(getpid()) != lck + 32)
-			_exit(14);
-		_exit(0);	/* exits with the mapping still in place */
-	}
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	ASSERT_TRUE(WIFEXITED(status));
-	ASSERT_EQ(0, WEXITSTATUS(status));
-	EXPECT_TRUE(dmesg_since(self->mark, "RLIMIT_MEMLOCK"));
-	/* The container owns the mapping; this process was never charged. */
-	EXPECT_EQ(self->pins0 + 8, vstub_pins_held());
-	EXPECT_EQ(self->lck0, vstub_vmlck_kb(getpid()));
-	EXPECT_EQ(8 * PG, vfio_unmap(self->v.container, 0, 0,
-				     VFIO_DMA_UNMAP_FLAG_ALL));
-	EXPECT_EQ(self->pins0, vstub_pins_held());
-}
-
 /* ---- standalone tests: each loads vstub itself -------------------------- */
-
-FIXTURE(solo)
-{
-	int unused;
-};
-
-FIXTURE_SETUP(solo)
-{
-	self->unused = 0;
-}
-
-FIXTURE_TEARDOWN(solo)
-{
-	vstub_unload_if_loaded();
-}
-
-TEST_F_TIMEOUT(solo, entry_limit, 120)
-{
-	struct vfio_iommu_type1_info_dma_avail *avail;
-	struct vfio_iommu_type1_info *info;
-	char edu[BDF_LEN];
-	struct vfio_ctx v;
-	uint8_t *buf;
-	int i;
-
-	vfio_ctx_init(&v);
-	ASSERT_EQ(0, pci_find(EDU_VENDOR, EDU_DEVICE, 0, edu, BDF_LEN));
-	ASSERT_EQ(0, vstub_load_edu("dma_entry_limit=4", false, edu));
-	ASSERT_EQ(0, vfio_open_device(&v, VSTUB_NODE_DIR, edu,
-				      VFIO_TYPE1v2_IOMMU));
-	buf = alloc_buf(8 * PG, 0);
-	ASSERT_NE(NULL, buf);
-	for (i = 0; i < 4; i++)
-		ASSERT_EQ(0, vfio_map(v.container, buf + i * PG,
-				      IOVA_A + i * PG, PG, VFIO_RW));
-	EXPECT_EQ(-ENOSPC, vfio_map(v.container, buf + 4 * PG, IOVA_B, PG,
-				    VFIO_RW));
-	info = calloc(1, 4096);
-	ASSERT_NE(NULL, info);
-	info->argsz = 4096;
-	ASSERT_EQ(0, ioctl(v.container, VFIO_IOMMU_GET_INFO, info));
-	avail = (void *)find_cap(info, info->argsz, info->cap_offset,
-				 VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL);
-	ASSERT_NE(NULL, avail);
-	EXPECT_EQ(0, avail->avail);
-	free(info);
-	EXPECT_EQ(PG, vfio_unmap(v.container, IOVA_A, PG, 0));
-	EXPECT_EQ(0, vfio_map(v.container, buf + 4 * PG, IOVA_B, PG, VFIO_RW));
-	vfio_ctx_close(&v);
-	EXPECT_EQ(0, vstub_unload());
-}
-
-/* A process killed with mappings in place leaves no page pinned. */
-TEST_F_TIMEOUT(dma, sigkill_releases, 120)
-{
-	int p[2], status;
-	long pins0;
-	char c;
-	pid_t pid;
-
-	/* The child must own every fd: give the group back first. */
-	vfio_ctx_close(&self->v);
-	pins0 = pins_settle(self->pins0);
-	ASSERT_EQ(0, pipe(p));
-	pid = fork();
-	ASSERT_GE(pid, 0);
-	if (!pid) {
-		void *big = alloc_buf(1024 * PG, 1);
-		struct vfio_ctx v;
-
-		vfio_ctx_init(&v);
-		if (!big || vfio_open_device(&v, VSTUB_NODE_DIR, self->edu,
-					     VFIO_TYPE1v2_IOMMU) ||
-		    vfio_map(v.container, big, IOVA_C, 1024 * PG, VFIO_RW))
-			_exit(1);
-		if (write(p[1], "x", 1) != 1)
-			_exit(2);
-		for (;;)
-			pause();
-	}
-	close(p[1]);
-	ASSERT_EQ(1, read(p[0], &c, 1));
-	EXPECT_EQ(pins0 + 1024, vstub_pins_held());
-	kill(pid, SIGKILL);
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	EXPECT_TRUE(WIFSIGNALED(status));
-	EXPECT_EQ(pins0, pins_settle(pins0));
-	/* And the group can be opened again. */
-	ASSERT_EQ(0, vfio_open_device(&self->v, VSTUB_NODE_DIR, self->edu,
-				      VFIO_TYPE1v2_IOMMU));
-}
 
 /* Module unload is refused while any vstub file is open. */
 TEST_F_TIMEOUT(dma, unload_refused_while_open, 120)
