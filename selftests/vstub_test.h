@@ -97,6 +97,21 @@ static inline int vstub_time_scale(void)
 	return f > 0 ? f : 1;
 }
 
+/* @ms scaled by vstub_time_scale(). */
+static inline int vstub_scaled(int ms)
+{
+	return ms * vstub_time_scale();
+}
+
+/* CLOCK_MONOTONIC in milliseconds. */
+static inline long vstub_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
 static inline void vstub_msleep(unsigned int ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
@@ -409,7 +424,6 @@ static inline int pci_probe(const char *bdf)
 	return sysfs_write("/sys/bus/pci/drivers_probe", bdf);
 }
 
-/* IOMMU group number of @bdf, or -ENOENT if it has none. */
 /* VmLck of process @pid in kB (what the kernel counts as its locked_vm), or -1. */
 static inline long vstub_vmlck_kb(pid_t pid)
 {
@@ -456,6 +470,18 @@ static inline long vstub_pins_held(void)
 	       vstub_vmstat("nr_foll_pin_released");
 }
 
+/* Wait up to @ms for vstub_pins_held() to be @want; the last count seen. */
+static inline long vstub_pins_settle(long want, int ms)
+{
+	long n = vstub_pins_held();
+
+	for (; ms > 0 && n != want; ms -= 50) {
+		vstub_msleep(50);
+		n = vstub_pins_held();
+	}
+	return n;
+}
+
 /*
  * Bind @bdf to @drv through driver_override (vfio-pci variants); nothing
  * to do if it is there already.
@@ -466,9 +492,11 @@ static inline int pci_bind_override(const char *bdf, const char *drv)
 
 	if (pci_driver_is(bdf, drv))
 		return 0;
-	ret = pci_unbind(bdf);
-	if (ret)
-		return ret;
+	if (!pci_driver_is(bdf, "")) {
+		ret = pci_unbind(bdf);
+		if (ret)
+			return ret;
+	}
 	ret = pci_write_attr(bdf, "driver_override", drv);
 	if (ret)
 		return ret;
@@ -476,13 +504,20 @@ static inline int pci_bind_override(const char *bdf, const char *drv)
 	return pci_wait_driver(bdf, drv, 5000) ? 0 : -ENODEV;
 }
 
+/* Take @bdf from vfio-pci (if there) and clear its override: no driver. */
+static inline void pci_drop_override(const char *bdf)
+{
+	if (pci_driver_is(bdf, "vfio-pci"))
+		pci_unbind(bdf);
+	pci_write_attr(bdf, "driver_override", "\n");
+}
+
 /* Give @bdf, if on vfio-pci, back to the host's choice of driver. */
 static inline void pci_unbind_override(const char *bdf)
 {
 	if (!pci_driver_is(bdf, "vfio-pci"))
 		return;
-	pci_unbind(bdf);
-	pci_write_attr(bdf, "driver_override", "\n");
+	pci_drop_override(bdf);
 	pci_probe(bdf);
 }
 

@@ -38,30 +38,6 @@
 
 /* ---- providers ---------------------------------------------------------- */
 
-/* Bind @bdf to vfio-pci through driver_override. */
-static int bind_vfio_pci(const char *bdf)
-{
-	int ret;
-
-	if (pci_driver_is(bdf, "vfio-pci"))
-		return 0;
-	if (!pci_driver_is(bdf, ""))
-		pci_unbind(bdf);
-	ret = pci_write_attr(bdf, "driver_override", "vfio-pci");
-	if (ret)
-		return ret;
-	pci_probe(bdf);
-	return pci_wait_driver(bdf, "vfio-pci", 5000) ? 0 : -ENODEV;
-}
-
-/* Take @bdf from vfio-pci, no driver left. */
-static void unbind_vfio_pci(const char *bdf)
-{
-	if (pci_driver_is(bdf, "vfio-pci"))
-		pci_unbind(bdf);
-	pci_write_attr(bdf, "driver_override", "\n");
-}
-
 /* Capture @bdf by address into vstub (loaded) and wait for it. */
 static int capture(const char *bdf)
 {
@@ -82,7 +58,7 @@ static int open_on(bool vfio_pci, const char *bdf, struct vfio_ctx *w)
 	int ret;
 
 	vfio_ctx_init(w);
-	ret = vfio_pci ? bind_vfio_pci(bdf) : capture(bdf);
+	ret = vfio_pci ? pci_bind_override(bdf, "vfio-pci") : capture(bdf);
 	if (ret)
 		return ret;
 	ret = vfio_open_container(w, dir);
@@ -106,7 +82,7 @@ static void close_on(bool vfio_pci, const char *bdf, struct vfio_ctx *w)
 {
 	vfio_ctx_close(w);
 	if (vfio_pci)
-		unbind_vfio_pci(bdf);
+		pci_drop_override(bdf);
 }
 
 FIXTURE(compat)
@@ -153,7 +129,7 @@ FIXTURE_TEARDOWN(compat)
 
 	vstub_unload_if_loaded();
 	for (i = 0; i < self->n; i++) {
-		unbind_vfio_pci(self->bdf[i]);
+		pci_drop_override(self->bdf[i]);
 		if (strcmp(self->name[i], "edu"))
 			pci_probe(self->bdf[i]);	/* back to its driver */
 	}
@@ -556,7 +532,7 @@ static int open_peer(bool vfio_pci, const char *bdf, struct vfio_ctx *first,
 	int ret;
 
 	vfio_ctx_init(w);
-	ret = vfio_pci ? bind_vfio_pci(bdf) : capture(bdf);
+	ret = vfio_pci ? pci_bind_override(bdf, "vfio-pci") : capture(bdf);
 	if (!ret)
 		ret = vfio_open_group(w, dir, bdf);
 	if (!ret && ioctl(w->group, VFIO_GROUP_SET_CONTAINER,

@@ -27,14 +27,7 @@
 /* Wait up to 3 s for the pin count to come back to @want. */
 static inline long pins_settle(long want)
 {
-	long now = vstub_pins_held();
-	int i;
-
-	for (i = 0; i < 60 && now != want; i++) {
-		vstub_msleep(50);
-		now = vstub_pins_held();
-	}
-	return now;
+	return vstub_pins_settle(want, 3000);
 }
 
 static inline void *alloc_buf(size_t size, int fill)

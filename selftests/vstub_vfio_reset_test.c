@@ -54,33 +54,11 @@
 
 /* ---- providers ------------------------------------------------------------ */
 
-static int bind_vfio_pci(const char *bdf)
-{
-	int ret;
-
-	if (pci_driver_is(bdf, "vfio-pci"))
-		return 0;
-	if (!pci_driver_is(bdf, ""))
-		pci_unbind(bdf);
-	ret = pci_write_attr(bdf, "driver_override", "vfio-pci");
-	if (ret)
-		return ret;
-	pci_probe(bdf);
-	return pci_wait_driver(bdf, "vfio-pci", 5000) ? 0 : -ENODEV;
-}
-
-static void unbind_vfio_pci(const char *bdf)
-{
-	if (pci_driver_is(bdf, "vfio-pci"))
-		pci_unbind(bdf);
-	pci_write_attr(bdf, "driver_override", "\n");
-}
-
 /* Give @bdf to the provider: vfio-pci, or vstub (loaded) by address. */
 static int give(bool vfio_pci, const char *bdf)
 {
 	if (vfio_pci)
-		return bind_vfio_pci(bdf);
+		return pci_bind_override(bdf, "vfio-pci");
 	if (pci_driver_is(bdf, "vstub"))
 		return 0;
 	if (!pci_driver_is(bdf, ""))
@@ -92,7 +70,7 @@ static int give(bool vfio_pci, const char *bdf)
 static void take(bool vfio_pci, const char *bdf)
 {
 	if (vfio_pci)
-		unbind_vfio_pci(bdf);
+		pci_drop_override(bdf);
 	else if (pci_driver_is(bdf, "vstub"))
 		vstub_write("release", bdf);
 }
@@ -221,13 +199,13 @@ FIXTURE_SETUP(reset)
 FIXTURE_TEARDOWN(reset)
 {
 	vstub_unload_if_loaded();
-	unbind_vfio_pci(self->edu0);
+	pci_drop_override(self->edu0);
 	if (self->have_edu1)
-		unbind_vfio_pci(self->edu1);
+		pci_drop_override(self->edu1);
 	if (self->rpa[0])
-		unbind_vfio_pci(self->rpa);
+		pci_drop_override(self->rpa);
 	if (self->have_pair)
-		unbind_vfio_pci(self->rpb);
+		pci_drop_override(self->rpb);
 	if (self->unsafe[0])
 		sysfs_write(TYPE1_UNSAFE, self->unsafe[0] == 'Y' ? "1" : "0");
 }
@@ -638,7 +616,7 @@ TEST_F_TIMEOUT(reset, foreign_bar, 200)
 	vfio_ctx_close(&e);
 	vfio_ctx_close(&f);
 	take(false, self->edu0);
-	unbind_vfio_pci(self->edu1);
+	pci_drop_override(self->edu1);
 	munmap(ram, PG_SIZE);
 }
 
@@ -651,7 +629,7 @@ TEST_F_TIMEOUT(reset, own_bar, 120)
 	ASSERT_EQ(0, fb_answers(f.container, f.device, f.bar0, f.bar0_size,
 				&ref));
 	vfio_ctx_close(&f);
-	unbind_vfio_pci(self->edu0);
+	pci_drop_override(self->edu0);
 	ASSERT_EQ(0, open_dev(false, self->edu0, &e));
 	ASSERT_EQ(0, fb_answers(e.container, e.device, e.bar0, e.bar0_size,
 				&got));

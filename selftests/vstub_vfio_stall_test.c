@@ -65,33 +65,6 @@ struct tenant_msg {
 	long map_ms;
 };
 
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-static int scaled(int ms)
-{
-	return ms * vstub_time_scale();
-}
-
-/* ---- pinned pages ----------------------------------------------------- */
-
-/* Wait up to @ms for the pin count to be @want; the last count seen. */
-static long pins_settle(long want, int ms)
-{
-	long n = vstub_pins_held();
-
-	for (; ms > 0 && n != want; ms -= 50) {
-		vstub_msleep(50);
-		n = vstub_pins_held();
-	}
-	return n;
-}
-
 /* ---- the tenant ------------------------------------------------------- */
 
 struct stall_arg {
@@ -225,7 +198,7 @@ static void tenant(const char *bdf, int wfd)
 	 */
 	pfd.fd = uffd;
 	pfd.events = POLLIN;
-	for (i = 0; i < scaled(10000) / 20; i++) {
+	for (i = 0; i < vstub_scaled(10000) / 20; i++) {
 		if (poll(&pfd, 1, 20) == 1)
 			break;
 		if (__atomic_load_n(&arg.done, __ATOMIC_SEQ_CST)) {
@@ -234,7 +207,7 @@ static void tenant(const char *bdf, int wfd)
 			break;
 		}
 	}
-	if (i == scaled(10000) / 20)
+	if (i == vstub_scaled(10000) / 20)
 		tenant_fail(wfd, 8, -ETIMEDOUT);
 	if (write(wfd, &m, sizeof(m)) != sizeof(m))
 		_exit(2);
@@ -242,23 +215,23 @@ static void tenant(const char *bdf, int wfd)
 	/* A second thread (this one) meanwhile. */
 	memset(&m, 0, sizeof(m));
 	m.kind = MSG_SECOND;
-	t = now_ms();
+	t = vstub_now_ms();
 	fd = ioctl(v.group, VFIO_GROUP_GET_DEVICE_FD, bdf);
 	m.getfd_err = fd < 0 ? -errno : 0;
-	m.getfd_ms = now_ms() - t;
+	m.getfd_ms = vstub_now_ms() - t;
 	if (fd >= 0)
 		close(fd);
 	c2 = open(VSTUB_NODE_DIR "/vfio", O_RDWR | O_CLOEXEC);
-	t = now_ms();
+	t = vstub_now_ms();
 	m.setc_err = ioctl(v.group, VFIO_GROUP_SET_CONTAINER, &c2) ? -errno : 0;
-	m.setc_ms = now_ms() - t;
+	m.setc_ms = vstub_now_ms() - t;
 	close(c2);
 	ok = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE,
 		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	memset(ok, 1, 4 * PG);
-	t = now_ms();
+	t = vstub_now_ms();
 	m.map_err = vfio_map(v.container, ok, IOVA_OK, 4 * PG, VFIO_RW);
-	m.map_ms = now_ms() - t;
+	m.map_ms = vstub_now_ms() - t;
 	if (!m.map_err)
 		vfio_unmap(v.container, IOVA_OK, 4 * PG, 0);
 	if (write(wfd, &m, sizeof(m)) != sizeof(m))
@@ -285,7 +258,7 @@ static int tenant_read(int rfd, struct tenant_msg *m, int ms)
  */
 static int wait_child(pid_t pid, int ms, long *elapsed)
 {
-	long t0 = now_ms();
+	long t0 = vstub_now_ms();
 	int status;
 
 	for (;;) {
@@ -293,16 +266,16 @@ static int wait_child(pid_t pid, int ms, long *elapsed)
 
 		if (r == pid) {
 			if (elapsed)
-				*elapsed = now_ms() - t0;
+				*elapsed = vstub_now_ms() - t0;
 			return WIFEXITED(status) ? WEXITSTATUS(status) :
 						   128 + WTERMSIG(status);
 		}
 		if (r < 0)
 			return -errno;
-		if (now_ms() - t0 >= ms) {
+		if (vstub_now_ms() - t0 >= ms) {
 			kill(pid, SIGKILL);
 			if (elapsed)
-				*elapsed = now_ms() - t0;
+				*elapsed = vstub_now_ms() - t0;
 			return -ETIMEDOUT;
 		}
 		vstub_msleep(10);
@@ -431,7 +404,7 @@ FIXTURE_SETUP(stall)
 		SKIP(return, "%s has no IOMMU group", self->bdf);
 	ASSERT_EQ(0, vstub_unload_if_loaded());
 	snprintf(params, sizeof(params), "release_timeout_ms=%d%s",
-		 scaled(RELEASE_MS), vstub_no_intremap() ?
+		 vstub_scaled(RELEASE_MS), vstub_no_intremap() ?
 		 " allow_unsafe_interrupts=1" : "");
 	ASSERT_EQ(0, vstub_load(params));
 	ASSERT_EQ(0, vstub_capture_wait(self->bdf));
@@ -442,7 +415,7 @@ FIXTURE_TEARDOWN(stall)
 {
 	if (self->tenant > 0) {
 		kill(self->tenant, SIGKILL);
-		wait_child(self->tenant, scaled(10000), NULL);
+		wait_child(self->tenant, vstub_scaled(10000), NULL);
 	}
 	if (self->rfd >= 0)
 		close(self->rfd);
@@ -458,12 +431,12 @@ FIXTURE_TEARDOWN(stall)
 
 TEST_F_TIMEOUT(stall, userfaultfd_map_dma, 400)
 {
-	const int prompt = scaled(3000);
+	const int prompt = vstub_scaled(3000);
 	char out[8192], unbind[] = VSTUB_DRV_DIR "/unbind";
 	struct tenant_msg m;
 	int pfd[2], ret, i;
 	long ms, held;
-	const int release_ms = scaled(RELEASE_MS);
+	const int release_ms = vstub_scaled(RELEASE_MS);
 	uint32_t cc = ~0u, csts = ~0u;
 	bool nostall = false;
 	int status;
@@ -481,7 +454,7 @@ TEST_F_TIMEOUT(stall, userfaultfd_map_dma, 400)
 	self->rfd = pfd[0];
 
 	/* 1. The tenant's mapping thread is stuck in the fault. */
-	ASSERT_EQ(0, tenant_read(self->rfd, &m, scaled(30000)));
+	ASSERT_EQ(0, tenant_read(self->rfd, &m, vstub_scaled(30000)));
 	if (m.kind == MSG_NOSTALL) {
 		/*
 		 * 6.1: long-term pinning faults without FAULT_FLAG_ALLOW_RETRY
@@ -504,10 +477,10 @@ TEST_F_TIMEOUT(stall, userfaultfd_map_dma, 400)
 	       held, STALL_PRESENT);
 
 	/* 2. Its second thread is not stalled behind it. */
-	ret = tenant_read(self->rfd, &m, scaled(5000));
+	ret = tenant_read(self->rfd, &m, vstub_scaled(5000));
 	EXPECT_EQ(0, ret) {
 		TH_LOG("the tenant's second thread (GET_DEVICE_FD, SET_CONTAINER, MAP_DMA) did not return within %d ms",
-		       scaled(5000));
+		       vstub_scaled(5000));
 	}
 	if (!ret) {
 		EXPECT_EQ(MSG_SECOND, m.kind);
@@ -534,7 +507,7 @@ TEST_F_TIMEOUT(stall, userfaultfd_map_dma, 400)
 	 * 4. Unbinding waits release_timeout_ms for the tenant (REQ), then
 	 * revokes and resets; meanwhile the device is still reported.
 	 */
-	t0 = now_ms();
+	t0 = vstub_now_ms();
 	pid = start_write(unbind, self->bdf);
 	ASSERT_LT(0, pid);
 	vstub_msleep(300);
@@ -545,12 +518,12 @@ TEST_F_TIMEOUT(stall, userfaultfd_map_dma, 400)
 	/* ... and they answered while the release still waited. */
 	r = waitpid(pid, &status, WNOHANG);
 	EXPECT_EQ(0, r) TH_LOG("the queries came back only after the release (%ld ms)",
-			       now_ms() - t0);
+			       vstub_now_ms() - t0);
 	if (r == pid)
 		ret = WIFEXITED(status) ? WEXITSTATUS(status) : -EIO;
 	else
-		ret = wait_child(pid, release_ms + scaled(8000), NULL);
-	ms = now_ms() - t0;
+		ret = wait_child(pid, release_ms + vstub_scaled(8000), NULL);
+	ms = vstub_now_ms() - t0;
 	EXPECT_EQ(0, ret) TH_LOG("unbind: %s after %ld ms",
 				 ret == -ETIMEDOUT ? "still blocked" : "failed",
 				 ms);
@@ -569,18 +542,18 @@ TEST_F_TIMEOUT(stall, userfaultfd_map_dma, 400)
 
 	/* 5. SIGKILL ends the stuck tenant; every pin goes. */
 	kill(self->tenant, SIGKILL);
-	ret = wait_child(self->tenant, scaled(5000), &ms);
+	ret = wait_child(self->tenant, vstub_scaled(5000), &ms);
 	EXPECT_EQ(128 + SIGKILL, ret) TH_LOG("tenant did not die on SIGKILL");
 	if (ret != -ETIMEDOUT)
 		self->tenant = -1;
 	TH_LOG("tenant gone %ld ms after SIGKILL", ms);
 	for (i = 0; i < 2; i++)
-		EXPECT_EQ(self->pins0, pins_settle(self->pins0, scaled(3000)));
+		EXPECT_EQ(self->pins0, vstub_pins_settle(self->pins0, vstub_scaled(3000)));
 
 	/* 6. And the module unloads (its files are all closed). */
-	ms = now_ms();
+	ms = vstub_now_ms();
 	EXPECT_EQ(0, vstub_unload());
-	TH_LOG("unload took %ld ms", now_ms() - ms);
+	TH_LOG("unload took %ld ms", vstub_now_ms() - ms);
 	if (nostall && !_metadata->exit_code)
 		SKIP(return, "MAP_DMA over an unserved userfaultfd range returned at once (EFAULT): this kernel's long-term pinning does not wait on userfaultfd, so there was no stall (the release, reset, kill and unload checks passed)");
 }
