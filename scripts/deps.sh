@@ -13,6 +13,7 @@ TOOLS=(qemu-system-x86 busybox-static cpio xz-utils zstd kmod gcc make
        libnl-3-dev libnl-genl-3-dev pkg-config sparse dkms perl
        linux-source-6.12 ipxe-qemu openssl valgrind python3-yaml
        python3-jsonschema mmdebstrap e2fsprogs debhelper dh-dkms lintian
+       dpdk-dev	# dpdk-testpmd for vstub_dpdk_test (the package dpdk has none)
        flex bison bc libelf-dev libssl-dev)	# the last line: debug-kernel.sh
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo

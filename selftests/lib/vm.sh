@@ -34,25 +34,33 @@ VIRTIO="-machine q35 -device virtio-iommu-pci"
 # 7.2's AMD-Vi does not translate DMA from behind a root port (reads give
 # zeros, no fault is reported): resets, config and BAR access work there.
 ROOT_PORT="-device pcie-root-port,id=rp1,bus=pcie.0,chassis=1,slot=1 -device edu,bus=rp1,addr=0.0,multifunction=on -device edu,bus=rp1,addr=0.1"
+# vstub_dpdk_test (Debian's DPDK testpmd after "vstubctl handoff BDF
+# vfio-pci"): two more e1000e on pcie.0, after every other device (so that
+# the others keep their addresses and the first e1000e stays the first),
+# wired to each other through a QEMU hub: what one sends, the other
+# receives.  DPDK's binaries need a CPU newer than QEMU's default qemu64
+# ("Illegal instruction" there): -cpu max.  VSTUB_DPDK=1 tells the test.
+DPDK_QEMU="-cpu max"
+DPDK_TAIL="-netdev hubport,id=vdp0,hubid=1 -device e1000e,netdev=vdp0 -netdev hubport,id=vdp1,hubid=1 -device e1000e,netdev=vdp1"
 
 for k in 6.1 6.12; do
 	CFG_KERNEL[$k-vtd]=$k
-	CFG_QEMU[$k-vtd]="$VTD $NVME_SRIOV"
-	CFG_TAIL[$k-vtd]=$ROOT_PORT
-	CFG_ENV[$k-vtd]="VSTUB_IOMMU=vtd VSTUB_INTREMAP=1 VSTUB_SRIOV=1"
+	CFG_QEMU[$k-vtd]="$VTD $NVME_SRIOV $DPDK_QEMU"
+	CFG_TAIL[$k-vtd]="$ROOT_PORT $DPDK_TAIL"
+	CFG_ENV[$k-vtd]="VSTUB_IOMMU=vtd VSTUB_INTREMAP=1 VSTUB_SRIOV=1 VSTUB_DPDK=1"
 	CFG_KERNEL[$k-amd]=$k
-	CFG_QEMU[$k-amd]="$AMD $NVME_SRIOV"
-	CFG_ENV[$k-amd]="VSTUB_IOMMU=amd VSTUB_INTREMAP=1 VSTUB_SRIOV=1"
-	CFG_TAIL[$k-amd]=$ROOT_PORT
+	CFG_QEMU[$k-amd]="$AMD $NVME_SRIOV $DPDK_QEMU"
+	CFG_TAIL[$k-amd]="$ROOT_PORT $DPDK_TAIL"
+	CFG_ENV[$k-amd]="VSTUB_IOMMU=amd VSTUB_INTREMAP=1 VSTUB_SRIOV=1 VSTUB_DPDK=1"
 done
 CFG_KERNEL[6.12-virtio]=6.12
-CFG_QEMU[6.12-virtio]="$VIRTIO $NVME_SRIOV"
-CFG_TAIL[6.12-virtio]=$ROOT_PORT
-CFG_ENV[6.12-virtio]="VSTUB_IOMMU=virtio VSTUB_INTREMAP=0 VSTUB_SRIOV=1"
+CFG_QEMU[6.12-virtio]="$VIRTIO $NVME_SRIOV $DPDK_QEMU"
+CFG_TAIL[6.12-virtio]="$ROOT_PORT $DPDK_TAIL"
+CFG_ENV[6.12-virtio]="VSTUB_IOMMU=virtio VSTUB_INTREMAP=0 VSTUB_SRIOV=1 VSTUB_DPDK=1"
 CFG_KERNEL[6.12-vtd-nointremap]=6.12
-CFG_QEMU[6.12-vtd-nointremap]="$VTD_NOIR $NVME_SRIOV"
-CFG_TAIL[6.12-vtd-nointremap]=$ROOT_PORT
-CFG_ENV[6.12-vtd-nointremap]="VSTUB_IOMMU=vtd VSTUB_INTREMAP=0 VSTUB_SRIOV=1"
+CFG_QEMU[6.12-vtd-nointremap]="$VTD_NOIR $NVME_SRIOV $DPDK_QEMU"
+CFG_TAIL[6.12-vtd-nointremap]="$ROOT_PORT $DPDK_TAIL"
+CFG_ENV[6.12-vtd-nointremap]="VSTUB_IOMMU=vtd VSTUB_INTREMAP=0 VSTUB_SRIOV=1 VSTUB_DPDK=1"
 # The debug kernel (scripts/debug-kernel.sh: KASAN, lockdep, kmemleak, fault
 # injection): the whole suite, and separately (lockdep is off after the
 # first KASAN report of a boot) the fail-nth sweep.
@@ -168,14 +176,28 @@ build_initramfs()
 		"$BUILD/$k/initramfs.cpio.gz" "${GUEST_MODULES[@]}"
 }
 
+# build_dpdk_overlay: build/dpdk.cpio.gz, Debian's dpdk-testpmd with its
+# libraries and the two PMDs it needs (selftests/lib/mkdpdk), appended to
+# the initrd only of guests that run vstub_dpdk_test (VM_INITRD_EXTRA).
+# Kernel-independent.  Nothing (and no error) without dpdk-testpmd or with
+# VSTUB_GUEST_DPDK=0: the test then skips.
+DPDK_OVERLAY=$BUILD/dpdk.cpio.gz
+build_dpdk_overlay()
+{
+	rm -f "$DPDK_OVERLAY"
+	[ "${VSTUB_GUEST_DPDK:-1}" != 0 ] || return 0
+	"$TOP/selftests/lib/mkdpdk" "$DPDK_OVERLAY"
+}
+
 # ---- booting ----------------------------------------------------------------
 # boot_vm CONFIG OUTDIR TIMEOUT [VAR=VALUE...]
 # Boots CONFIG's kernel with the base initramfs plus a /vstub.conf holding
 # VSTUB_CONFIG/VSTUB_KVER/VSTUB_ENV (the configuration's environment plus
 # $VSTUB_EXTRA_ENV) and the given variables.  Leaves
 # OUTDIR/console.log (ttyS0, kernel), OUTDIR/tap.log (ttyS1, results),
-# OUTDIR/qemu.log, OUTDIR/cmdline.  Returns QEMU's status: 85 when the guest
-# left through vm_exit, 124 on timeout.  With VSTUB_SHELL=1 among the
+# OUTDIR/qemu.log, OUTDIR/cmdline.  Returns QEMU's status: 85 when the
+# guest left through vm_exit, 124 on timeout.  VM_INITRD_EXTRA in the
+# environment: more cpio archives, appended after the base initramfs.  With VSTUB_SHELL=1 among the
 # variables the console is on this terminal instead.  With VM_READY_TMO=N
 # in the environment, a guest whose /init has not reported READY (the
 # distribution's modules loaded, vstub not yet) within N seconds is stopped
@@ -199,7 +221,8 @@ boot_vm()
 	} >"$out/conf/vstub.conf"
 	(cd "$out/conf" && echo vstub.conf | cpio --quiet -o -H newc -R 0:0) |
 		gzip -1 >"$out/conf.cpio.gz"
-	cat "$BUILD/$k/initramfs.cpio.gz" "$out/conf.cpio.gz" >"$out/initrd.gz"
+	# shellcheck disable=SC2086 # VM_INITRD_EXTRA: a list of archives
+	cat "$BUILD/$k/initramfs.cpio.gz" ${VM_INITRD_EXTRA:-} "$out/conf.cpio.gz" >"$out/initrd.gz"
 
 	append="$CMDLINE_BASE ${CFG_APPEND[$cfg]:-}"
 	if grep -qs '^CONFIG_DEBUG_KMEMLEAK=y' "$kroot/boot/config-$k"; then
