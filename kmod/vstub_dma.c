@@ -403,6 +403,7 @@ out_unaccount:
 static int vstub_dma_iommu_map(struct vstub_container *c,
 			       struct vstub_dma *dma)
 {
+	/* As type1: always cache-coherent (snooped) mappings. */
 	int prot = (dma->prot & ~VSTUB_DMA_PFNMAP) | IOMMU_CACHE;
 	struct iommu_iotlb_gather gather;
 	struct scatterlist *sgl = NULL, *sg;
@@ -411,7 +412,6 @@ static int vstub_dma_iommu_map(struct vstub_container *c,
 	ssize_t mapped;
 	int ret = 0;
 
-	/* As type1: always cache-coherent (snooped) mappings. */
 	if (dma->nr_runs > 1 && !(dma->prot & VSTUB_DMA_PFNMAP)) {
 		sgl = (struct scatterlist *)__get_free_page(GFP_KERNEL);
 		if (!sgl)

@@ -9,6 +9,9 @@
 
 /* ---- the state of one sequence, closed by ctx_cleanup() ---- */
 
+/* Pages of the fragmented MAP_DMA: runs past the first run array. */
+#define FRAG_PAGES	20
+
 struct ctx {
 	struct vfio_ctx v;
 	/* vfio_ops, vfio_msix: the device stays open across runs */
@@ -16,6 +19,8 @@ struct ctx {
 	const char *pv_bdf;
 	void *buf, *huge;
 	size_t huge_len;
+	/* vfio_ops: FRAG_PAGES pages, none next to another (from frag_src) */
+	uint8_t *frag, *frag_src;
 	int efd[2];
 	int nl;
 	uint16_t family;
@@ -38,6 +43,11 @@ static void ctx_cleanup(struct ctx *c)
 	if (c->huge)
 		munmap(c->huge, c->huge_len);
 	c->buf = c->huge = NULL;
+	if (c->frag)
+		munmap(c->frag, FRAG_PAGES * 4096);
+	if (c->frag_src)
+		munmap(c->frag_src, 2 * FRAG_PAGES * 4096);
+	c->frag = c->frag_src = NULL;
 	for (int i = 0; i < 2; i++) {
 		if (c->efd[i] >= 0)
 			close(c->efd[i]);
@@ -216,8 +226,9 @@ static int seq_vfio_open(struct ctx *c)
 
 /*
  * The device fd's and the container's operations on edu, opened once
- * before the sweep (seq_prepare): region info, BAR mmap, MAP_DMA of 4 KiB
- * and of a 2 MiB huge page, MSI on and off, reset when offered, UNMAP.
+ * before the sweep (seq_prepare): region info, BAR mmap, MAP_DMA of 4 KiB,
+ * of a 2 MiB huge page and of pages none of which is next to another (a
+ * run array and a scatterlist), MSI on and off, reset when offered, UNMAP.
  */
 static int seq_vfio_ops(struct ctx *c)
 {
@@ -264,6 +275,28 @@ static int seq_vfio_ops(struct ctx *c)
 	STEP(c, "MAP_DMA 2 MiB huge page", vfio_map(v->container, c->huge,
 						   iova + HUGE_SZ, HUGE_SZ, VFIO_RW));
 
+	c->step = "mmap fragmented";
+	c->frag_src = mmap(NULL, 2 * FRAG_PAGES * 4096, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	c->frag = mmap(NULL, FRAG_PAGES * 4096, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (c->frag_src == MAP_FAILED || c->frag == MAP_FAILED) {
+		n = -errno;
+		if (c->frag_src == MAP_FAILED)
+			c->frag_src = NULL;
+		if (c->frag == MAP_FAILED)
+			c->frag = NULL;
+		return n;
+	}
+	for (int i = 0; i < FRAG_PAGES; i++)
+		if (mremap(c->frag_src + 2 * i * 4096, 4096, 4096,
+			   MREMAP_MAYMOVE | MREMAP_FIXED,
+			   c->frag + i * 4096) == MAP_FAILED)
+			return -errno;
+	STEP(c, "MAP_DMA fragmented", vfio_map(v->container, c->frag,
+					      iova + 16 * 4096,
+					      FRAG_PAGES * 4096, VFIO_RW));
+
 	c->step = "eventfd";
 	c->efd[0] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (c->efd[0] < 0)
@@ -277,6 +310,10 @@ static int seq_vfio_ops(struct ctx *c)
 
 	c->step = "UNMAP_DMA 4 KiB";
 	n = vfio_unmap(v->container, iova, 4096, 0);
+	if (n < 0)
+		return n;
+	c->step = "UNMAP_DMA fragmented";
+	n = vfio_unmap(v->container, iova + 16 * 4096, FRAG_PAGES * 4096, 0);
 	if (n < 0)
 		return n;
 	c->step = "UNMAP_DMA 2 MiB";
