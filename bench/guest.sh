@@ -58,7 +58,7 @@ iommufd)
 		echo "bench: no iommufd-provided /dev/vfio/vfio on $(uname -r)"
 		exit 1
 	fi
-	echo "# iommufd: /dev/vfio/vfio $(cat /sys/class/misc/vfio/dev 2>/dev/null) from iommufd, no vfio_iommu_type1"
+	echo "# iommufd: /dev/vfio/vfio is iommufd's, no vfio_iommu_type1"
 	;;
 *)
 	echo "bench: unknown peer $peer"
@@ -81,8 +81,8 @@ echo "# vstub: $a (group $ga); $peer: $b (group $gb, $(basename "$(readlink "/sy
 echo "${VSTUB_BENCH_HUGEPAGES:-160}" >/proc/sys/vm/nr_hugepages
 echo "# hugepages: $(cat /proc/sys/vm/nr_hugepages), thp: $(cat /sys/kernel/mm/transparent_hugepage/enabled)"
 
-# VSTUB_BENCH_BDF_A/B: another BDF for a backend's device fd (the harness's
-# own check: a wrong one must stop the run).
+# VSTUB_BENCH_BDF_A/B: another BDF for a backend's device fd, or "-" for
+# none (the harness's own checks: either must stop the run).
 # shellcheck disable=SC2086 # the argument string is meant to be split
 vstub_bench --backend "vstub=/dev/vstub/vfio,/dev/vstub/$ga,${VSTUB_BENCH_BDF_A:-$a}" \
 	--backend "$peer=/dev/vfio/vfio,/dev/vfio/$gb,${VSTUB_BENCH_BDF_B:-$b}" \

@@ -177,8 +177,13 @@ static void vfio_open(struct pinner *b)
 	       VFIO_TYPE1v2_IOMMU : VFIO_TYPE1_IOMMU;
 	if (ioctl(b->cfd, VFIO_SET_IOMMU, type))
 		die("VFIO_SET_IOMMU");
-	b->dfd = ioctl(b->gfd, VFIO_GROUP_GET_DEVICE_FD, b->bdf);
-	if (b->dfd < 0) {
+	/*
+	 * BDF "-": no device fd, only to show that the pin check stops a
+	 * backend that attaches (and pins) lazily, as iommufd does.
+	 */
+	b->dfd = strcmp(b->bdf, "-") ?
+		 ioctl(b->gfd, VFIO_GROUP_GET_DEVICE_FD, b->bdf) : -1;
+	if (b->dfd < 0 && strcmp(b->bdf, "-")) {
 		snprintf(what, sizeof(what), "%s: VFIO_GROUP_GET_DEVICE_FD %s",
 			 b->name, b->bdf);
 		die(what);
@@ -213,7 +218,8 @@ static void pinner_open(struct pinner *p)
 static void pinner_close(struct pinner *p)
 {
 	if (p->kind == PIN_VFIO) {
-		close(p->dfd);
+		if (p->dfd >= 0)
+			close(p->dfd);
 		ioctl(p->gfd, VFIO_GROUP_UNSET_CONTAINER);
 		close(p->gfd);
 		close(p->cfd);
