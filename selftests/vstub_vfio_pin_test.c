@@ -3,8 +3,9 @@
  * vstub_vfio_pin_test - the memory behind vstub's DMA mappings: pinned
  * pages and locked_vm accounted exactly and given back on every exit path
  * (unmap, close, SIGKILL), RLIMIT_MEMLOCK, the entry limit, and mappings
- * of every shape (THP-contiguous, fragmented into hundreds of runs) that
- * the device reaches at the right physical page, proven with edu's DMA.
+ * of every shape (THP-contiguous, fragmented into hundreds of runs, a THP
+ * with one page out of place) that the device reaches at the right
+ * physical page, proven with edu's DMA.
  *
  * Runs as root in a QEMU guest of selftests/run (edu unbound at boot).
  */
@@ -138,6 +139,82 @@ TEST_F_TIMEOUT(dma, fragmented_mapping, 180)
 	EXPECT_EQ(self->lck0, vstub_vmlck_kb(getpid()));
 	munmap(region, len);
 	munmap(src_region, 2 * len);
+}
+
+/*
+ * Contiguity is checked page by page (eight at a time, then one by one):
+ * a mapping of a THP's pages in order except one, at each place that
+ * starts, ends or follows a group of eight, maps that one page where the
+ * process has it, not where the THP would have it.
+ */
+#define EDGE_PAGES	32
+#define EDGE_ODD	48	/* the THP page put in place of another */
+TEST_F_TIMEOUT(dma, contiguity_edges, 180)
+{
+	const unsigned int at[] = { 1, 7, 8, 9, 15, 16, 17, 24, 30, 31 };
+	const size_t thp = 2UL << 20;
+	const uint64_t iova = 0xc00000;
+	uint8_t *raw, *s, *r;
+	uint64_t pfn0;
+	unsigned int i, k, odd;
+	int pagemap;
+
+	raw = mmap(NULL, 2 * thp, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, raw);
+	s = (uint8_t *)(((uintptr_t)raw + thp - 1) & ~(thp - 1));
+	madvise(s, thp, MADV_HUGEPAGE);
+	memset(s, 0x33, thp);
+	pagemap = open("/proc/self/pagemap", O_RDONLY);
+	ASSERT_LE(0, pagemap);
+	pfn0 = va_pfn(pagemap, s);
+	for (k = 1; k <= EDGE_ODD; k++)
+		if (va_pfn(pagemap, s + k * PG) != pfn0 + k)
+			break;
+	if (k <= EDGE_ODD) {
+		close(pagemap);
+		munmap(raw, 2 * thp);
+		SKIP(return, "no physically contiguous THP to build from");
+	}
+	r = mmap(NULL, EDGE_PAGES * PG, PROT_NONE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, r);
+
+	for (i = 0; i < ARRAY_SIZE(at); i++) {
+		/* r: the THP's pages 0..31, but EDGE_ODD in place of at[i]. */
+		for (k = 0; k < EDGE_PAGES; k++) {
+			odd = k == at[i] ? EDGE_ODD : k;
+			ASSERT_NE(MAP_FAILED, mremap(s + odd * PG, PG, PG,
+						     MREMAP_MAYMOVE |
+						     MREMAP_FIXED,
+						     r + k * PG));
+		}
+		ASSERT_EQ(pfn0 + EDGE_ODD, va_pfn(pagemap, r + at[i] * PG));
+		ASSERT_EQ(pfn0, va_pfn(pagemap, r));
+
+		ASSERT_EQ(0, vfio_map(self->v.container, r, iova,
+				      EDGE_PAGES * PG, VFIO_RW));
+		fill_pattern(r, DMA_LEN, 90 + i);
+		memset(r + at[i] * PG, 0, DMA_LEN);
+		ASSERT_EQ(0, edu_roundtrip(self->v.bar0, iova,
+					   iova + at[i] * PG, DMA_LEN));
+		EXPECT_EQ(0, memcmp(r, r + at[i] * PG, DMA_LEN))
+			TH_LOG("odd page at %u", at[i]);
+		EXPECT_EQ(EDGE_PAGES * PG, vfio_unmap(self->v.container, iova,
+						      EDGE_PAGES * PG, 0));
+		/* Every page back where it came from. */
+		for (k = 0; k < EDGE_PAGES; k++) {
+			odd = k == at[i] ? EDGE_ODD : k;
+			ASSERT_NE(MAP_FAILED, mremap(r + k * PG, PG, PG,
+						     MREMAP_MAYMOVE |
+						     MREMAP_FIXED,
+						     s + odd * PG));
+		}
+	}
+	EXPECT_EQ(self->pins0, pins_settle(self->pins0));
+	close(pagemap);
+	munmap(r, EDGE_PAGES * PG);
+	munmap(raw, 2 * thp);
 }
 
 /*
