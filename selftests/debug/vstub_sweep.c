@@ -546,6 +546,7 @@ FIXTURE_SETUP(sweep)
 	ASSERT_EQ(0, pci_find(EDU_VENDOR, EDU_DEVICE, 0, c->edu, sizeof(c->edu)));
 	/* Huge pages for MAP_DMA of huge-page memory. */
 	sysfs_write("/proc/sys/vm/nr_hugepages", "4");
+	ASSERT_EQ(0, frag_build());
 }
 
 FIXTURE_TEARDOWN(sweep)
@@ -554,6 +555,7 @@ FIXTURE_TEARDOWN(sweep)
 
 	ctx_cleanup(&self->c);
 	seq_teardown(&self->c, why, sizeof(why));
+	frag_free();
 }
 
 #define SWEEP_CASE(test, fn, ...) \

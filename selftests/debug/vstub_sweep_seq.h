@@ -9,8 +9,49 @@
 
 /* ---- the state of one sequence, closed by ctx_cleanup() ---- */
 
-/* Pages of the fragmented MAP_DMA: runs past the first run array. */
+/*
+ * vfio_ops' fragmented MAP_DMA: FRAG_PAGES pages none of which is next to
+ * another (runs past the first run array, a scatterlist), built once with
+ * injection off (frag_build(), from the fixture) so that the sweep spends
+ * its runs on MAP_DMA, not on mremap().
+ */
 #define FRAG_PAGES	20
+static uint8_t *frag, *frag_src;
+
+static void frag_free(void)
+{
+	if (frag)
+		munmap(frag, FRAG_PAGES * 4096);
+	if (frag_src)
+		munmap(frag_src, 2 * FRAG_PAGES * 4096);
+	frag = frag_src = NULL;
+}
+
+static int frag_build(void)
+{
+	int i;
+
+	frag_src = mmap(NULL, 2 * FRAG_PAGES * 4096, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	frag = mmap(NULL, FRAG_PAGES * 4096, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (frag_src == MAP_FAILED || frag == MAP_FAILED) {
+		if (frag_src == MAP_FAILED)
+			frag_src = NULL;
+		if (frag == MAP_FAILED)
+			frag = NULL;
+		frag_free();
+		return -ENOMEM;
+	}
+	for (i = 0; i < FRAG_PAGES; i++)
+		if (mremap(frag_src + 2 * i * 4096, 4096, 4096,
+			   MREMAP_MAYMOVE | MREMAP_FIXED,
+			   frag + i * 4096) == MAP_FAILED) {
+			frag_free();
+			return -errno;
+		}
+	return 0;
+}
 
 struct ctx {
 	struct vfio_ctx v;
@@ -19,8 +60,6 @@ struct ctx {
 	const char *pv_bdf;
 	void *buf, *huge;
 	size_t huge_len;
-	/* vfio_ops: FRAG_PAGES pages, none next to another (from frag_src) */
-	uint8_t *frag, *frag_src;
 	int efd[2];
 	int nl;
 	uint16_t family;
@@ -43,11 +82,6 @@ static void ctx_cleanup(struct ctx *c)
 	if (c->huge)
 		munmap(c->huge, c->huge_len);
 	c->buf = c->huge = NULL;
-	if (c->frag)
-		munmap(c->frag, FRAG_PAGES * 4096);
-	if (c->frag_src)
-		munmap(c->frag_src, 2 * FRAG_PAGES * 4096);
-	c->frag = c->frag_src = NULL;
 	for (int i = 0; i < 2; i++) {
 		if (c->efd[i] >= 0)
 			close(c->efd[i]);
@@ -275,25 +309,7 @@ static int seq_vfio_ops(struct ctx *c)
 	STEP(c, "MAP_DMA 2 MiB huge page", vfio_map(v->container, c->huge,
 						   iova + HUGE_SZ, HUGE_SZ, VFIO_RW));
 
-	c->step = "mmap fragmented";
-	c->frag_src = mmap(NULL, 2 * FRAG_PAGES * 4096, PROT_READ | PROT_WRITE,
-			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	c->frag = mmap(NULL, FRAG_PAGES * 4096, PROT_NONE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (c->frag_src == MAP_FAILED || c->frag == MAP_FAILED) {
-		n = -errno;
-		if (c->frag_src == MAP_FAILED)
-			c->frag_src = NULL;
-		if (c->frag == MAP_FAILED)
-			c->frag = NULL;
-		return n;
-	}
-	for (int i = 0; i < FRAG_PAGES; i++)
-		if (mremap(c->frag_src + 2 * i * 4096, 4096, 4096,
-			   MREMAP_MAYMOVE | MREMAP_FIXED,
-			   c->frag + i * 4096) == MAP_FAILED)
-			return -errno;
-	STEP(c, "MAP_DMA fragmented", vfio_map(v->container, c->frag,
+	STEP(c, "MAP_DMA fragmented", vfio_map(v->container, frag,
 					      iova + 16 * 4096,
 					      FRAG_PAGES * 4096, VFIO_RW));
 
