@@ -33,6 +33,24 @@ TEST_F_TIMEOUT(dma, close_releases, 120)
 }
 
 /*
+ * @len bytes aligned to @len, advised MADV_HUGEPAGE and filled with @fill,
+ * inside a fresh mapping of 2 * @len that *@raw gets (to munmap); or NULL.
+ */
+static uint8_t *thp_region(size_t len, int fill, uint8_t **raw)
+{
+	uint8_t *region;
+
+	*raw = mmap(NULL, 2 * len, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (*raw == MAP_FAILED)
+		return NULL;
+	region = (uint8_t *)(((uintptr_t)*raw + len - 1) & ~(len - 1));
+	madvise(region, len, MADV_HUGEPAGE);
+	memset(region, fill, len);
+	return region;
+}
+
+/*
  * A 2 MiB-aligned, THP-backed region maps as physically contiguous runs;
  * DMA into and out of it at several offsets.
  */
@@ -44,12 +62,8 @@ TEST_F_TIMEOUT(dma, large_contiguous_mapping, 120)
 	size_t off[] = { 0, PG, (2UL << 20) - PG, (2UL << 20) + 3 * PG };
 	unsigned int i;
 
-	raw = mmap(NULL, 2 * len, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, raw);
-	region = (uint8_t *)(((uintptr_t)raw + len - 1) & ~(len - 1));
-	madvise(region, len, MADV_HUGEPAGE);
-	memset(region, 0, len);
+	region = thp_region(len, 0, &raw);
+	ASSERT_NE(NULL, region);
 	ASSERT_EQ(0, vfio_map(self->v.container, region, iova, len, VFIO_RW));
 	EXPECT_EQ(self->pins0 + (long)(len / PG), vstub_pins_held());
 
@@ -149,6 +163,26 @@ TEST_F_TIMEOUT(dma, fragmented_mapping, 180)
  */
 #define EDGE_PAGES	32
 #define EDGE_ODD	48	/* the THP page put in place of another */
+
+/*
+ * Move the THP @s's pages 0..EDGE_PAGES-1 to @r, EDGE_ODD in place of
+ * @odd_at, or (@back) every page of @r back to where it came from.
+ */
+static int edge_move(uint8_t *s, uint8_t *r, unsigned int odd_at, bool back)
+{
+	unsigned int k, from;
+	void *src, *dst;
+
+	for (k = 0; k < EDGE_PAGES; k++) {
+		from = k == odd_at ? EDGE_ODD : k;
+		src = back ? r + k * PG : s + from * PG;
+		dst = back ? s + from * PG : r + k * PG;
+		if (mremap(src, PG, PG, MREMAP_MAYMOVE | MREMAP_FIXED,
+			   dst) == MAP_FAILED)
+			return -errno;
+	}
+	return 0;
+}
 TEST_F_TIMEOUT(dma, contiguity_edges, 180)
 {
 	const unsigned int at[] = { 1, 7, 8, 9, 15, 16, 17, 24, 30, 31 };
@@ -156,15 +190,11 @@ TEST_F_TIMEOUT(dma, contiguity_edges, 180)
 	const uint64_t iova = 0xc00000;
 	uint8_t *raw, *s, *r;
 	uint64_t pfn0;
-	unsigned int i, k, odd;
+	unsigned int i, k;
 	int pagemap;
 
-	raw = mmap(NULL, 2 * thp, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, raw);
-	s = (uint8_t *)(((uintptr_t)raw + thp - 1) & ~(thp - 1));
-	madvise(s, thp, MADV_HUGEPAGE);
-	memset(s, 0x33, thp);
+	s = thp_region(thp, 0x33, &raw);
+	ASSERT_NE(NULL, s);
 	pagemap = open("/proc/self/pagemap", O_RDONLY);
 	ASSERT_LE(0, pagemap);
 	pfn0 = va_pfn(pagemap, s);
@@ -182,13 +212,7 @@ TEST_F_TIMEOUT(dma, contiguity_edges, 180)
 
 	for (i = 0; i < ARRAY_SIZE(at); i++) {
 		/* r: the THP's pages 0..31, but EDGE_ODD in place of at[i]. */
-		for (k = 0; k < EDGE_PAGES; k++) {
-			odd = k == at[i] ? EDGE_ODD : k;
-			ASSERT_NE(MAP_FAILED, mremap(s + odd * PG, PG, PG,
-						     MREMAP_MAYMOVE |
-						     MREMAP_FIXED,
-						     r + k * PG));
-		}
+		ASSERT_EQ(0, edge_move(s, r, at[i], false));
 		ASSERT_EQ(pfn0 + EDGE_ODD, va_pfn(pagemap, r + at[i] * PG));
 		ASSERT_EQ(pfn0, va_pfn(pagemap, r));
 
@@ -203,13 +227,7 @@ TEST_F_TIMEOUT(dma, contiguity_edges, 180)
 		EXPECT_EQ(EDGE_PAGES * PG, vfio_unmap(self->v.container, iova,
 						      EDGE_PAGES * PG, 0));
 		/* Every page back where it came from. */
-		for (k = 0; k < EDGE_PAGES; k++) {
-			odd = k == at[i] ? EDGE_ODD : k;
-			ASSERT_NE(MAP_FAILED, mremap(r + k * PG, PG, PG,
-						     MREMAP_MAYMOVE |
-						     MREMAP_FIXED,
-						     s + odd * PG));
-		}
+		ASSERT_EQ(0, edge_move(s, r, at[i], true));
 	}
 	EXPECT_EQ(self->pins0, pins_settle(self->pins0));
 	close(pagemap);
