@@ -260,16 +260,37 @@ static void vstub_dma_trim_runs(struct vstub_dma *dma)
 
 /*
  * How many of pages[@i..@got) continue pages[@i] physically.  This is the
- * one step per page that MAP_DMA cannot skip (gup may hand back the pages
- * of one folio in any order, even twice, when they are mapped so), so it
- * compares eight at a time with one branch: without it, a THP or hugetlb
- * mapping spends as long here as in pinning.
+ * one step per page that MAP_DMA cannot skip for ordinary memory (gup may
+ * hand back the pages of a THP in any order, even twice, when they are
+ * mapped so), so it compares eight at a time with one branch: without it,
+ * a THP mapping spends as long here as in pinning.
+ *
+ * A hugetlb folio is the exception: it is only ever mapped whole, at an
+ * address aligned to its size, and gup records its pages from one read of
+ * its page table entry, so from pages[@i]'s place in the folio to the
+ * folio's end they follow in order.  That stretch is taken in one step;
+ * its last page is still compared, and a mismatch (which would be a gup
+ * bug) falls back to the page-by-page walk.
  */
 static unsigned long vstub_dma_contig(struct page **pages, unsigned long i,
 				      unsigned long got)
 {
 	struct page *first = pages[i];
+	struct folio *folio;
 	unsigned long n = 1;
+
+	/* A lone page (4 KiB memory, mostly) needs no look at its folio. */
+	if (i + 1 == got || pages[i + 1] != nth_page(first, 1))
+		return 1;
+	folio = page_folio(first);
+	if (folio_test_hugetlb(folio)) {
+		n = folio_nr_pages(folio) -
+		    (page_to_pfn(first) - folio_pfn(folio));
+		n = min(n, got - i);
+		if (pages[i + n - 1] == nth_page(first, n - 1))
+			return n;
+		n = 1;
+	}
 
 /* Nonzero unless pages[i + n + k] is the page @n + @k after @first. */
 #define VSTUB_OFF(k)	((unsigned long)pages[i + n + (k)] ^ \

@@ -4,8 +4,8 @@
  * pages and locked_vm accounted exactly and given back on every exit path
  * (unmap, close, SIGKILL), RLIMIT_MEMLOCK, the entry limit, and mappings
  * of every shape (THP-contiguous, fragmented into hundreds of runs, a THP
- * with one page out of place) that the device reaches at the right
- * physical page, proven with edu's DMA.
+ * with one page out of place, hugetlb folios entered mid-folio) that the
+ * device reaches at the right physical page, proven with edu's DMA.
  *
  * Runs as root in a QEMU guest of selftests/run (edu unbound at boot).
  */
@@ -233,6 +233,109 @@ TEST_F_TIMEOUT(dma, contiguity_edges, 180)
 	close(pagemap);
 	munmap(r, EDGE_PAGES * PG);
 	munmap(raw, 2 * thp);
+}
+
+/*
+ * hugetlb folios are taken a folio at a time, from the first page's place
+ * in its folio: a mapping that starts 5 pages before the end of one
+ * hugetlb page, covers the next one whole (cut by the 512-page pin batch)
+ * and ends 5 pages into a third, each physically apart from the one
+ * before, reaches every page at the folio and batch edges where the
+ * process has it.
+ */
+#define HUGE_SZ		(2UL << 20)
+#define HUGE_SYSCTL	"/proc/sys/vm/nr_hugepages"
+#define HUGE_HEAD	5	/* pages before the first folio boundary */
+
+/* The 4 hugetlb pages of @src moved to @dst in falling pfn order. */
+static int huge_descending(int pagemap, uint8_t *src, uint8_t *dst)
+{
+	uint64_t pfn[4];
+	unsigned int i, j, best;
+	bool used[4] = { false };
+
+	for (i = 0; i < 4; i++) {
+		pfn[i] = va_pfn(pagemap, src + i * HUGE_SZ);
+		if (!pfn[i])
+			return -ENOENT;
+	}
+	for (j = 0; j < 4; j++) {
+		best = 4;
+		for (i = 0; i < 4; i++)
+			if (!used[i] && (best == 4 || pfn[i] > pfn[best]))
+				best = i;
+		used[best] = true;
+		if (mremap(src + best * HUGE_SZ, HUGE_SZ, HUGE_SZ,
+			   MREMAP_MAYMOVE | MREMAP_FIXED,
+			   dst + j * HUGE_SZ) == MAP_FAILED)
+			return -errno;
+	}
+	return 0;
+}
+
+TEST_F_TIMEOUT(dma, hugetlb_mapping, 120)
+{
+	const size_t len = HUGE_SZ + 2 * HUGE_HEAD * PG;
+	const unsigned int npages = len / PG;
+	const unsigned int at[] = { 0, 4, 5, 6, 511, 512, 516, 517, 518,
+				    521 };
+	const uint64_t iova = 0x1000000;
+	uint8_t *src, *dst, *region;
+	char old[32] = "0", want[32];
+	unsigned int i;
+	int pagemap, fd;
+	ssize_t n;
+
+	fd = open(HUGE_SYSCTL, O_RDONLY);
+	ASSERT_LE(0, fd);
+	n = read(fd, old, sizeof(old) - 1);
+	close(fd);
+	ASSERT_LT(0, n);
+	old[n] = 0;
+	snprintf(want, sizeof(want), "%ld", strtol(old, NULL, 10) + 4);
+	ASSERT_EQ(0, sysfs_write(HUGE_SYSCTL, want));
+	src = mmap(NULL, 4 * HUGE_SZ, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+	dst = mmap(NULL, 4 * HUGE_SZ, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_NORESERVE,
+		   -1, 0);
+	if (src == MAP_FAILED || dst == MAP_FAILED) {
+		sysfs_write(HUGE_SYSCTL, old);
+		SKIP(return, "no four free 2 MiB hugetlb pages");
+	}
+	memset(src, 0, 4 * HUGE_SZ);
+	pagemap = open("/proc/self/pagemap", O_RDONLY);
+	ASSERT_LE(0, pagemap);
+	ASSERT_EQ(0, huge_descending(pagemap, src, dst));
+	/* Physically apart, so that no folio continues the one before. */
+	for (i = 1; i < 4; i++)
+		ASSERT_NE(va_pfn(pagemap, dst + (i - 1) * HUGE_SZ) + 512,
+			  va_pfn(pagemap, dst + i * HUGE_SZ));
+	close(pagemap);
+
+	region = dst + HUGE_SZ - HUGE_HEAD * PG;
+	for (i = 0; i < npages; i++)
+		fill_pattern(region + i * PG, PG, 100 + i);
+	ASSERT_EQ(0, vfio_map(self->v.container, self->a, IOVA_A, PG,
+			      VFIO_RW));
+	ASSERT_EQ(0, vfio_map(self->v.container, region, iova, len, VFIO_RW));
+	EXPECT_EQ(self->pins0 + 1 + npages, vstub_pins_held());
+	EXPECT_EQ(self->lck0 + 4 + (long)(len / 1024),
+		  vstub_vmlck_kb(getpid()));
+	for (i = 0; i < ARRAY_SIZE(at); i++) {
+		memset(self->a, 0, PG);
+		ASSERT_EQ(0, edu_roundtrip(self->v.bar0, iova + at[i] * PG,
+					   IOVA_A, DMA_LEN));
+		EXPECT_EQ(0, memcmp(self->a, region + at[i] * PG, DMA_LEN))
+			TH_LOG("page %u of the mapping", at[i]);
+	}
+	EXPECT_EQ((int64_t)len, vfio_unmap(self->v.container, iova, len, 0));
+	EXPECT_EQ(PG, vfio_unmap(self->v.container, IOVA_A, PG, 0));
+	EXPECT_EQ(self->pins0, pins_settle(self->pins0));
+	EXPECT_EQ(self->lck0, vstub_vmlck_kb(getpid()));
+	munmap(src, 4 * HUGE_SZ);
+	munmap(dst, 4 * HUGE_SZ);
+	EXPECT_EQ(0, sysfs_write(HUGE_SYSCTL, old));
 }
 
 /*
