@@ -103,16 +103,22 @@ dkms-remove:
 # its own lock: the debug kernel's build (niced; most other checks here use
 # one core) and the host test's Debian image (mostly downloads); the steps
 # that need them wait for the lock, and build or report themselves if the
-# background attempt failed.
+# background attempt failed.  The last lines (scripts/check-summary) name
+# every failed step and check, so that the tail of a CI log says what broke.
 check:
-	@kv=$$($(TOP)/scripts/deps.sh | tail -n1) && kv=$${kv#KVERS=} && \
-	echo "== kernels: $$kv" && mkdir -p $(TOP)/build && \
+	@mkdir -p $(TOP)/build && touch $(TOP)/build/check.stamp && \
+	kv=$$($(TOP)/scripts/deps.sh | tail -n1) && kv=$${kv#KVERS=} && \
+	echo "== kernels: $$kv" && \
 	{ $(TOP)/scripts/debug-kernel.sh >$(TOP)/build/debug-kernel.log 2>&1 & } && \
 	{ VSTUB_KVERS="$$kv" $(TOP)/selftests/host/run --image-only \
 		>$(TOP)/build/host-image.log 2>&1 & } && \
-	$(MAKE) -k --no-print-directory VSTUB_KVERS="$$kv" check-build \
+	{ $(MAKE) -k --no-print-directory VSTUB_KVERS="$$kv" check-build \
 		checkpatch sparse dkms-check user-check ynl-check install-check \
-		bench-smoke selftest debug-fixture host-check
+		bench-smoke selftest debug-fixture host-check 2>&1; \
+	  echo $$? >$(TOP)/build/check.rc; } | tee $(TOP)/build/check.log && \
+	rc=$$(cat $(TOP)/build/check.rc) && \
+	$(TOP)/scripts/check-summary $(TOP)/build/check.stamp $$rc \
+		$(TOP)/build/check.log && exit $$rc
 
 check-build: user tests
 	@for k in $(VSTUB_KVERS); do \

@@ -100,7 +100,12 @@ struct vstub_dma {
 /* In vstub_dma.prot: another driver's VM_PFNMAP range, nothing pinned. */
 #define VSTUB_DMA_PFNMAP	BIT(30)
 
-#define VSTUB_PIN_BATCH		(PAGE_SIZE / sizeof(struct page *))
+/*
+ * Pages per pin_user_pages_fast() call: 8 MiB, a 16 KiB page array (a
+ * quarter of the calls of a page-sized array, each with its page-table
+ * walk from the top).
+ */
+#define VSTUB_PIN_BATCH		(4 * PAGE_SIZE / sizeof(struct page *))
 #define VSTUB_PIN_FEW		16UL
 
 /* Any mapping overlapping [start, last]. */
@@ -262,8 +267,8 @@ static void vstub_dma_trim_runs(struct vstub_dma *dma)
  * How many of pages[@i..@got) continue pages[@i] physically.  This is the
  * one step per page that MAP_DMA cannot skip for ordinary memory (gup may
  * hand back the pages of a THP in any order, even twice, when they are
- * mapped so), so it compares eight at a time with one branch: without it,
- * a THP mapping spends as long here as in pinning.
+ * mapped so), so it compares sixteen, then eight, at a time with one
+ * branch: without it, a THP mapping spends as long here as in pinning.
  *
  * A hugetlb folio is the exception: it is only ever mapped whole, at an
  * address aligned to its size, and gup records its pages from one read of
@@ -295,6 +300,12 @@ static unsigned long vstub_dma_contig(struct page **pages, unsigned long i,
 /* Nonzero unless pages[i + n + k] is the page @n + @k after @first. */
 #define VSTUB_OFF(k)	((unsigned long)pages[i + n + (k)] ^ \
 			 (unsigned long)nth_page(first, n + (k)))
+	while (i + n + 16 <= got &&
+	       !(VSTUB_OFF(0) | VSTUB_OFF(1) | VSTUB_OFF(2) | VSTUB_OFF(3) |
+		 VSTUB_OFF(4) | VSTUB_OFF(5) | VSTUB_OFF(6) | VSTUB_OFF(7) |
+		 VSTUB_OFF(8) | VSTUB_OFF(9) | VSTUB_OFF(10) | VSTUB_OFF(11) |
+		 VSTUB_OFF(12) | VSTUB_OFF(13) | VSTUB_OFF(14) | VSTUB_OFF(15)))
+		n += 16;
 	while (i + n + 8 <= got &&
 	       !(VSTUB_OFF(0) | VSTUB_OFF(1) | VSTUB_OFF(2) | VSTUB_OFF(3) |
 		 VSTUB_OFF(4) | VSTUB_OFF(5) | VSTUB_OFF(6) | VSTUB_OFF(7)))
@@ -388,7 +399,8 @@ static int vstub_dma_pin(struct vstub_dma *dma)
 	if (total <= VSTUB_PIN_FEW) {
 		batch = VSTUB_PIN_FEW;
 	} else {
-		pages = (struct page **)__get_free_page(GFP_KERNEL);
+		pages = kvmalloc_array(VSTUB_PIN_BATCH, sizeof(*pages),
+				       GFP_KERNEL);
 		if (!pages) {
 			ret = -ENOMEM;
 			goto out_unaccount;
@@ -419,7 +431,7 @@ static int vstub_dma_pin(struct vstub_dma *dma)
 		cond_resched();
 	}
 	if (pages != few)
-		free_page((unsigned long)pages);
+		kvfree(pages);
 	if (!ret && hint)
 		vstub_dma_trim_runs(dma);
 out_unaccount:

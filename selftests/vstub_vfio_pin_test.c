@@ -156,10 +156,10 @@ TEST_F_TIMEOUT(dma, fragmented_mapping, 180)
 }
 
 /*
- * Contiguity is checked page by page (eight at a time, then one by one):
- * a mapping of a THP's pages in order except one, at each place that
- * starts, ends or follows a group of eight, maps that one page where the
- * process has it, not where the THP would have it.
+ * Contiguity is checked page by page (pages 1-16 as one group, 17-24 as
+ * one, then one by one): a mapping of a THP's pages in order except one,
+ * at each place that starts, ends or follows a group, maps that one page
+ * where the process has it, not where the THP would have it.
  */
 #define EDGE_PAGES	32
 #define EDGE_ODD	48	/* the THP page put in place of another */
