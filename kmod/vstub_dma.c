@@ -372,7 +372,9 @@ static void vstub_dma_free(struct vstub_dma *dma)
  * to locked_vm once, up front (one mmap write lock per MAP_DMA, not one per
  * batch, and a mapping over RLIMIT_MEMLOCK fails before pinning anything);
  * whatever is not pinned in the end is given back, so dma->npinned is
- * always exactly what is accounted and pinned.
+ * always exactly what is accounted and pinned.  Returns -EDQUOT, with
+ * nothing charged, for a mapping over RLIMIT_MEMLOCK: it may still be one
+ * that needs no pin (vstub_dma_map_unpinned()).
  */
 static int vstub_dma_pin(struct vstub_dma *dma)
 {
@@ -386,13 +388,8 @@ static int vstub_dma_pin(struct vstub_dma *dma)
 
 	if (dma->prot & IOMMU_WRITE)
 		gup_flags |= FOLL_WRITE;
-	ret = account_locked_vm(dma->mm, total, true);
-	if (ret) {
-		pr_warn_ratelimited("%s (%d): RLIMIT_MEMLOCK (%lu bytes) exceeded by a %llu-byte DMA mapping; raise the memlock limit (ulimit -l)\n",
-				    current->comm, task_pid_nr(current),
-				    rlimit(RLIMIT_MEMLOCK), dma->size);
-		return ret;
-	}
+	if (account_locked_vm(dma->mm, total, true))
+		return -EDQUOT;
 	dma->npinned = total;
 
 	/* Small mappings (the per-op hot path) need no page array. */
@@ -613,18 +610,42 @@ static int vstub_dma_add_pfn(void *dma, unsigned long pfn)
 }
 
 /*
- * Nothing to pin at dma->vaddr: is it another driver's VM_PFNMAP mapping?
- * Then take its pfns as they are (the flag is set first, so that a
- * failure half-way unpins nothing).
+ * Nothing could be pinned at dma->vaddr (@why: -EFAULT, or -EDQUOT for
+ * over RLIMIT_MEMLOCK).  Is it a BAR mmap of a vstub device (peer-to-peer:
+ * *@vdev and *@phys are set), or another driver's VM_PFNMAP mapping (its
+ * pfns taken as they are; the flag is set first, so that a failure half-way
+ * unpins nothing)?  Neither is pinned or charged to locked_vm, as with
+ * type1.  Anything else fails with @why.  Asked only after pinning failed,
+ * so that MAP_DMA of ordinary memory (the per-op hot path) never pays for
+ * a VMA lookup.
  */
-static int vstub_dma_map_pfnmap(struct vstub_dma *dma)
+static int vstub_dma_map_unpinned(struct vstub_dma *dma, int why,
+				  struct vstub_vdev **vdev, phys_addr_t *phys)
 {
+	bool write = dma->prot & IOMMU_WRITE;
 	int ret;
 
+	*vdev = vstub_bar_vma_lookup(dma->vaddr, dma->size, write, phys);
+	if (IS_ERR(*vdev)) {
+		ret = PTR_ERR(*vdev);
+		*vdev = NULL;
+		return ret;
+	}
+	if (*vdev)
+		return 0;
 	dma->prot |= VSTUB_DMA_PFNMAP;
-	ret = vstub_pfnmap_walk(dma->vaddr, dma->size, dma->prot & IOMMU_WRITE,
+	ret = vstub_pfnmap_walk(dma->vaddr, dma->size, write,
 				vstub_dma_add_pfn, dma);
-	return ret == -ENOENT ? -EFAULT : ret;
+	if (ret != -ENOENT)
+		return ret;
+	dma->prot &= ~VSTUB_DMA_PFNMAP;
+	if (why == -EDQUOT) {
+		pr_warn_ratelimited("%s (%d): RLIMIT_MEMLOCK (%lu bytes) exceeded by a %llu-byte DMA mapping; raise the memlock limit (ulimit -l)\n",
+				    current->comm, task_pid_nr(current),
+				    rlimit(RLIMIT_MEMLOCK), dma->size);
+		return -ENOMEM;
+	}
+	return why;
 }
 
 /*
@@ -677,7 +698,7 @@ static int vstub_dma_map_check(struct vstub_container *c, u64 iova, u64 size,
 int vstub_dma_map(struct vstub_container *c,
 		  struct vfio_iommu_type1_dma_map *map)
 {
-	struct vstub_vdev *vdev;
+	struct vstub_vdev *vdev = NULL;
 	struct vstub_dma *dma;
 	phys_addr_t phys;
 	int prot = 0;
@@ -710,20 +731,11 @@ int vstub_dma_map(struct vstub_container *c,
 	dma->mm = current->mm;
 	mmgrab(dma->mm);
 
-	/* A BAR mmap of a vstub device: peer-to-peer. */
-	vdev = vstub_bar_vma_lookup(dma->vaddr, dma->size, prot & IOMMU_WRITE,
-				    &phys);
-	if (IS_ERR(vdev)) {
-		ret = PTR_ERR(vdev);
+	ret = vstub_dma_pin(dma);
+	if ((ret == -EFAULT || ret == -EDQUOT) && !dma->nr_runs)
+		ret = vstub_dma_map_unpinned(dma, ret, &vdev, &phys);
+	if (ret)
 		goto err_free;
-	}
-	if (!vdev) {
-		ret = vstub_dma_pin(dma);
-		if (ret == -EFAULT && !dma->nr_runs)
-			ret = vstub_dma_map_pfnmap(dma);
-		if (ret)
-			goto err_free;
-	}
 
 	ret = mutex_lock_killable(&c->lock);
 	if (ret)

@@ -8,7 +8,6 @@
 #ifndef _VSTUB_VFIO_DMA_H
 #define _VSTUB_VFIO_DMA_H
 
-#include <linux/capability.h>
 #include <sys/syscall.h>
 
 #include "vstub_test.h"
@@ -70,22 +69,6 @@ static inline struct vfio_info_cap_header *find_cap(void *info, uint32_t argsz,
 		off = h->next;
 	}
 	return NULL;
-}
-
-/* Drop CAP_IPC_LOCK from this (child) process. */
-static inline int drop_ipc_lock(void)
-{
-	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct data[2];
-
-	if (syscall(SYS_capget, &hdr, data))
-		return -errno;
-	data[CAP_IPC_LOCK / 32].effective &= ~(1U << (CAP_IPC_LOCK % 32));
-	data[CAP_IPC_LOCK / 32].permitted &= ~(1U << (CAP_IPC_LOCK % 32));
-	data[CAP_IPC_LOCK / 32].inheritable &= ~(1U << (CAP_IPC_LOCK % 32));
-	return syscall(SYS_capset, &hdr, data) ? -errno : 0;
 }
 
 /* ---- the common fixture: edu open through vstub, two buffers ------------ */

@@ -38,6 +38,8 @@
  * Runs as root in a QEMU guest of selftests/run (edus unbound at boot).
  */
 #include <stddef.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 
 #include "kselftest_harness.h"
 #include "vstub_test.h"
@@ -495,7 +497,7 @@ TEST_F_TIMEOUT(reset, hot_reset, 240)
 
 struct fb_answer {
 	int full, full_unmap, part, part_unmap, mis, mis_unmap;
-	int past_end, ro_write, ro_read;
+	int past_end, ro_write, ro_read, memlock;
 };
 
 /* Map @size of @va at IOVA_BAR into @c, and unmap it: both answers. */
@@ -506,6 +508,35 @@ static void map_unmap(int c, void *va, uint64_t size, int *map, int *unmap)
 	*map = vfio_map(c, va, IOVA_BAR, size, VFIO_RW);
 	n = vfio_unmap(c, IOVA_BAR, size, 0);
 	*unmap = n < 0 ? (int)n : n == (int64_t)size ? 0 : -EIO;
+}
+
+/*
+ * MAP_DMA of @size at @va into @c (and UNMAP_DMA) from a child without
+ * CAP_IPC_LOCK whose RLIMIT_MEMLOCK is one page: its answer.  A BAR mmap is
+ * not pinned, so type1 does not charge it to locked_vm.
+ */
+static int map_memlocked(int c, void *va, uint64_t size)
+{
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (!pid) {
+		struct rlimit rl = { PG_SIZE, PG_SIZE };
+		int ret;
+
+		if (drop_ipc_lock() || setrlimit(RLIMIT_MEMLOCK, &rl))
+			_exit(200);
+		ret = vfio_map(c, va, IOVA_BAR, size, VFIO_RW);
+		if (!ret && vfio_unmap(c, IOVA_BAR, size, 0) != (int64_t)size)
+			_exit(201);
+		_exit(-ret);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -ECHILD;
+	return -WEXITSTATUS(status);
 }
 
 /*
@@ -520,6 +551,7 @@ static int fb_answers(int c, int dev, uint8_t *bar, size_t size,
 	void *ro;
 
 	map_unmap(c, bar, size, &a->full, &a->full_unmap);
+	a->memlock = map_memlocked(c, bar, size);
 	map_unmap(c, bar, PG_SIZE, &a->part, &a->part_unmap);
 	/* As map_bar_misaligned: 1 GiB-aligned plus one page. */
 	res = mmap(NULL, size + SZ_1G + PG_SIZE, PROT_NONE,
@@ -551,9 +583,21 @@ static int fb_answers(int c, int dev, uint8_t *bar, size_t size,
 	return 0;
 }
 
+/* The answers of type1 (@r) and vstub (@g) side by side. */
+static void fb_format(const struct fb_answer *r, const struct fb_answer *g,
+		      char *buf, size_t len)
+{
+	snprintf(buf, len,
+		 "full %d/%d part %d/%d misaligned %d/%d past end %d/%d ro+w %d/%d ro %d/%d over memlock %d/%d",
+		 r->full, g->full, r->part, g->part, r->mis, g->mis,
+		 r->past_end, g->past_end, r->ro_write, g->ro_write,
+		 r->ro_read, g->ro_read, r->memlock, g->memlock);
+}
+
 TEST_F_TIMEOUT(reset, foreign_bar, 200)
 {
 	struct fb_answer ref = { 0 }, got = { 0 };
+	char line[256];
 	struct vfio_ctx e, f;
 	uint32_t *ram, id, live;
 	long lck0, lck1;
@@ -599,11 +643,10 @@ TEST_F_TIMEOUT(reset, foreign_bar, 200)
 					       0));
 	ASSERT_EQ(0, fb_answers(e.container, f.device, f.bar0, f.bar0_size,
 				&got));
-	TH_LOG("type1 / vstub: full %d/%d part %d/%d misaligned %d/%d past end %d/%d ro+w %d/%d ro %d/%d",
-	       ref.full, got.full, ref.part, got.part, ref.mis, got.mis,
-	       ref.past_end, got.past_end, ref.ro_write, got.ro_write,
-	       ref.ro_read, got.ro_read);
+	fb_format(&ref, &got, line, sizeof(line));
+	TH_LOG("type1 / vstub: %s", line);
 	EXPECT_EQ(0, got.full);
+	EXPECT_EQ(0, got.memlock);
 	EXPECT_EQ(0, got.full_unmap);
 	EXPECT_EQ(0, got.part);
 	EXPECT_EQ(0, got.part_unmap);
@@ -629,6 +672,7 @@ TEST_F_TIMEOUT(reset, foreign_bar, 200)
 TEST_F_TIMEOUT(reset, own_bar, 120)
 {
 	struct fb_answer ref = { 0 }, got = { 0 };
+	char line[256];
 	struct vfio_ctx e, f;
 
 	ASSERT_EQ(0, open_dev(true, self->edu0, &f));
@@ -639,10 +683,9 @@ TEST_F_TIMEOUT(reset, own_bar, 120)
 	ASSERT_EQ(0, open_dev(false, self->edu0, &e));
 	ASSERT_EQ(0, fb_answers(e.container, e.device, e.bar0, e.bar0_size,
 				&got));
-	TH_LOG("type1 / vstub: full %d/%d part %d/%d misaligned %d/%d past end %d/%d ro+w %d/%d ro %d/%d",
-	       ref.full, got.full, ref.part, got.part, ref.mis, got.mis,
-	       ref.past_end, got.past_end, ref.ro_write, got.ro_write,
-	       ref.ro_read, got.ro_read);
+	fb_format(&ref, &got, line, sizeof(line));
+	TH_LOG("type1 / vstub: %s", line);
+	EXPECT_EQ(0, got.memlock);
 	EXPECT_EQ(0, got.full);
 	EXPECT_EQ(0, got.part);
 	EXPECT_EQ(0, got.mis);
