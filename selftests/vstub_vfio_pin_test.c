@@ -238,31 +238,32 @@ TEST_F_TIMEOUT(dma, contiguity_edges, 180)
 /*
  * hugetlb folios are taken a folio at a time, from the first page's place
  * in its folio: a mapping that starts 5 pages before the end of one
- * hugetlb page, covers the next one whole (cut by the 512-page pin batch)
- * and ends 5 pages into a third, each physically apart from the one
- * before, reaches every page at the folio and batch edges where the
- * process has it.
+ * hugetlb page, covers the next four whole (the fourth cut by MAP_DMA's
+ * 2048-page pin batch) and ends 5 pages into a sixth, each physically
+ * apart from the one before, reaches every page at the folio and batch
+ * edges where the process has it.
  */
 #define HUGE_SZ		(2UL << 20)
 #define HUGE_SYSCTL	"/proc/sys/vm/nr_hugepages"
 #define HUGE_HEAD	5	/* pages before the first folio boundary */
+#define HUGE_NR		6	/* hugetlb pages in the test */
 
-/* The 4 hugetlb pages of @src moved to @dst in falling pfn order. */
+/* The HUGE_NR hugetlb pages of @src moved to @dst in falling pfn order. */
 static int huge_descending(int pagemap, uint8_t *src, uint8_t *dst)
 {
-	uint64_t pfn[4];
+	uint64_t pfn[HUGE_NR];
 	unsigned int i, j, best;
-	bool used[4] = { false };
+	bool used[HUGE_NR] = { false };
 
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < HUGE_NR; i++) {
 		pfn[i] = va_pfn(pagemap, src + i * HUGE_SZ);
 		if (!pfn[i])
 			return -ENOENT;
 	}
-	for (j = 0; j < 4; j++) {
-		best = 4;
-		for (i = 0; i < 4; i++)
-			if (!used[i] && (best == 4 || pfn[i] > pfn[best]))
+	for (j = 0; j < HUGE_NR; j++) {
+		best = HUGE_NR;
+		for (i = 0; i < HUGE_NR; i++)
+			if (!used[i] && (best == HUGE_NR || pfn[i] > pfn[best]))
 				best = i;
 		used[best] = true;
 		if (mremap(src + best * HUGE_SZ, HUGE_SZ, HUGE_SZ,
@@ -275,10 +276,11 @@ static int huge_descending(int pagemap, uint8_t *src, uint8_t *dst)
 
 TEST_F_TIMEOUT(dma, hugetlb_mapping, 120)
 {
-	const size_t len = HUGE_SZ + 2 * HUGE_HEAD * PG;
+	const size_t len = (HUGE_NR - 2) * HUGE_SZ + 2 * HUGE_HEAD * PG;
 	const unsigned int npages = len / PG;
-	const unsigned int at[] = { 0, 4, 5, 6, 511, 512, 516, 517, 518,
-				    521 };
+	/* Folio edges at 5, 517, ..., 2053; the pin batch's at 2048. */
+	const unsigned int at[] = { 0, 4, 5, 6, 516, 517, 518, 1540, 1541,
+				    2047, 2048, 2052, 2053, 2057 };
 	const uint64_t iova = 0x1000000;
 	uint8_t *src, *dst, *region;
 	char old[32] = "0", want[32];
@@ -292,23 +294,23 @@ TEST_F_TIMEOUT(dma, hugetlb_mapping, 120)
 	close(fd);
 	ASSERT_LT(0, n);
 	old[n] = 0;
-	snprintf(want, sizeof(want), "%ld", strtol(old, NULL, 10) + 4);
+	snprintf(want, sizeof(want), "%ld", strtol(old, NULL, 10) + HUGE_NR);
 	ASSERT_EQ(0, sysfs_write(HUGE_SYSCTL, want));
-	src = mmap(NULL, 4 * HUGE_SZ, PROT_READ | PROT_WRITE,
+	src = mmap(NULL, HUGE_NR * HUGE_SZ, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
-	dst = mmap(NULL, 4 * HUGE_SZ, PROT_READ | PROT_WRITE,
+	dst = mmap(NULL, HUGE_NR * HUGE_SZ, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_NORESERVE,
 		   -1, 0);
 	if (src == MAP_FAILED || dst == MAP_FAILED) {
 		sysfs_write(HUGE_SYSCTL, old);
-		SKIP(return, "no four free 2 MiB hugetlb pages");
+		SKIP(return, "no %d free 2 MiB hugetlb pages", HUGE_NR);
 	}
-	memset(src, 0, 4 * HUGE_SZ);
+	memset(src, 0, HUGE_NR * HUGE_SZ);
 	pagemap = open("/proc/self/pagemap", O_RDONLY);
 	ASSERT_LE(0, pagemap);
 	ASSERT_EQ(0, huge_descending(pagemap, src, dst));
 	/* Physically apart, so that no folio continues the one before. */
-	for (i = 1; i < 4; i++)
+	for (i = 1; i < HUGE_NR; i++)
 		ASSERT_NE(va_pfn(pagemap, dst + (i - 1) * HUGE_SZ) + 512,
 			  va_pfn(pagemap, dst + i * HUGE_SZ));
 	close(pagemap);
@@ -333,8 +335,8 @@ TEST_F_TIMEOUT(dma, hugetlb_mapping, 120)
 	EXPECT_EQ(PG, vfio_unmap(self->v.container, IOVA_A, PG, 0));
 	EXPECT_EQ(self->pins0, pins_settle(self->pins0));
 	EXPECT_EQ(self->lck0, vstub_vmlck_kb(getpid()));
-	munmap(src, 4 * HUGE_SZ);
-	munmap(dst, 4 * HUGE_SZ);
+	munmap(src, HUGE_NR * HUGE_SZ);
+	munmap(dst, HUGE_NR * HUGE_SZ);
 	EXPECT_EQ(0, sysfs_write(HUGE_SYSCTL, old));
 }
 
